@@ -1,0 +1,45 @@
+# Set-up is part of every target: a fresh Debian machine needs only `make run` or `make test`.
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/pip --disable-pip-version-check --quiet
+
+# Settings pass through to the server unchanged (see README, "Settings").
+export PPUD_HOST PPUD_PORT PPUD_DATA_DIR PPUD_MONGODB_URI PPUD_DATABASE PPUD_ENV \
+       PPUD_MAX_UPLOAD_BYTES PPUD_ORPHAN_GRACE_MINUTES PPUD_SWEEP_INTERVAL_MINUTES \
+       PPUD_LOG_LEVEL PPUD_LOG_FORMAT PPUD_WORKERS
+
+.PHONY: run test bench lint lock setup clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock scripts/install-system-packages.sh
+	bash scripts/install-system-packages.sh
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(PIP) install -r requirements.lock
+	$(PIP) install --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/ppud serve
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.transfer
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Re-pin the Python dependencies after changing pyproject.toml.
+lock:
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --output-file requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) *.egg-info

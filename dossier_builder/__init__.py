@@ -1,0 +1,1 @@
+"""Dossier builder: paginated, indexed PDF bundles for parole hearings (issue 4)."""

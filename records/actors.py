@@ -1,0 +1,38 @@
+"""Who is acting: the signed-in user as every records call sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Level = Literal["viewer", "caseworker", "manager", "admin"]
+
+# Lowest to highest; a level holds every right of the levels before it.
+LEVELS: tuple[Level, ...] = ("viewer", "caseworker", "manager", "admin")
+
+
+def level_rank(level: str) -> int:
+    try:
+        return LEVELS.index(level)
+    except ValueError as exc:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}") from exc
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    username: str
+    level: Level
+    team: str
+    external: bool = False
+    ip: str | None = None
+
+    def at_least(self, level: Level) -> bool:
+        return level_rank(self.level) >= level_rank(level)
+
+    def from_address(self, ip: str | None) -> Actor:
+        return Actor(self.id, self.username, self.level, self.team, self.external, ip)
+
+
+# The actor recorded for command-line administration on the server's own machine.
+SYSTEM = Actor(id="system", username="system", level="admin", team="", ip=None)

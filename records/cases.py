@@ -1,0 +1,129 @@
+"""Cases: one piece of casework about one offender, owned by one team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+
+from records import audit, offenders, users, vocabulary
+from records.actors import Actor
+from records.errors import InvalidInput, NotFound
+from records.folders import folder_view, list_folders
+from records.paging import Page, page
+from records.policy import Action, case_filter, require
+from records.store import Store, iso, parse_id
+from records.validation import Fields
+
+CASES = "cases"
+
+# Workflows (issue 8) replace this with the first state of the case type's
+# workflow definition; until then every case starts open.
+INITIAL_STATE = "open"
+
+
+async def create_case(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
+    fields = Fields(data)
+    fields.unknown({"offender_id", "case_type", "title", "team"})
+    offender_id = fields.text("offender_id", max_length=64)
+    case_type = fields.text("case_type", max_length=64)
+    title = fields.text("title", max_length=200)
+    team = fields.text("team", required=False, max_length=64) or actor.team
+    fields.check()
+    assert offender_id and case_type and title
+
+    require(actor, Action.CASE_CREATE, {"team": team}, what="team")
+    offender = await _offender_for(store, offender_id)
+    code = await vocabulary.resolve(store, "case_types", "case_type", case_type)
+    if not await users.team_exists(store, team):
+        raise InvalidInput.field("team", f"there is no team named {team!r}")
+
+    case = {
+        "offender_id": offender["_id"],
+        "case_type": code,
+        "title": title,
+        "team": team,
+        "state": INITIAL_STATE,
+        "created_at": store.now(),
+        "created_by": actor.username,
+    }
+    result = await store.db[CASES].insert_one(case)
+    await audit.record(
+        store,
+        actor,
+        "case.create",
+        f"case:{result.inserted_id}",
+        case_id=result.inserted_id,
+        detail={"case_type": code, "team": team},
+    )
+    return case
+
+
+async def _offender_for(store: Store, offender_id: str) -> dict[str, Any]:
+    found = None
+    if ObjectId.is_valid(offender_id):
+        found = await offenders.get_offender_by_oid(store, ObjectId(offender_id))
+    if found is None:
+        raise InvalidInput.field("offender_id", "no offender has that id")
+    return found
+
+
+async def get_case(
+    store: Store, actor: Actor, case_id: str | ObjectId, *, action: Action = Action.CASE_READ
+) -> dict[str, Any]:
+    """The case if the actor may do action to it; NotFound if they may not see it."""
+    oid = case_id if isinstance(case_id, ObjectId) else parse_id(case_id, kind="case")
+    case = await store.db[CASES].find_one({"_id": oid})
+    if case is None:
+        raise NotFound(f"no case with id {str(case_id)!r}")
+    require(actor, action, case, what="case")
+    return case
+
+
+async def list_cases(
+    store: Store,
+    actor: Actor,
+    *,
+    offender_id: str | None = None,
+    team: str | None = None,
+    state: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page:
+    require(actor, Action.CASE_READ, what="case")
+    clauses: list[dict[str, Any]] = [case_filter(actor)]
+    if offender_id:
+        valid = ObjectId.is_valid(offender_id)
+        clauses.append({"offender_id": ObjectId(offender_id) if valid else None})
+    if team:
+        clauses.append({"team": team})
+    if state:
+        clauses.append({"state": state})
+    return await page(store.db[CASES], {"$and": clauses}, limit=limit, cursor=cursor)
+
+
+def case_summary(case: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(case["_id"]),
+        "offender_id": str(case["offender_id"]),
+        "case_type": case["case_type"],
+        "title": case["title"],
+        "team": case["team"],
+        "state": case["state"],
+        "created_at": iso(case["created_at"]),
+    }
+
+
+async def case_detail(store: Store, case: dict[str, Any]) -> dict[str, Any]:
+    """The case with its offender summary, folders, tasks and deadlines."""
+    offender = await offenders.get_offender_by_oid(store, case["offender_id"])
+    folders = await list_folders(store, case["_id"])
+
+    return {
+        **case_summary(case),
+        "offender": offenders.offender_summary(offender) if offender else None,
+        "folders": [folder_view(f) for f in folders],
+        # Tasks and deadlines arrive with workflows (issue 8).
+        "tasks": [],
+        "deadlines": [],
+    }

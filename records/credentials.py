@@ -1,0 +1,212 @@
+"""Second factor, bearer tokens, browser sessions and sign-in lock-out.
+
+Only hashes of tokens and session keys are stored: a copy of the database
+does not let anyone act as a user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+from bson import ObjectId
+
+from records import audit, users
+from records.actors import Actor
+from records.errors import NotFound, TooManyAttempts, Unauthenticated
+from records.store import Store, iso
+
+TOKENS = "tokens"
+SESSIONS = "sessions"
+ATTEMPTS = "signin_failures"
+
+TOKEN_PREFIX = "ppud_"  # noqa: S105 - a label that makes leaked tokens easy to spot
+SESSION_LIFETIME = timedelta(hours=8)
+LOCKOUT_WINDOW = timedelta(minutes=15)
+LOCKOUT_THRESHOLD = 5
+GENERIC_FAILURE = "username, password or code is not right"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- TOTP ------------------------------------------------------------------
+
+
+async def accept_totp(store: Store, user: dict[str, Any], code: str) -> bool:
+    """True once per time step: a replayed code is refused (RFC 6238 §5.2)."""
+    if not code.isdigit() or len(code) != 6:
+        return False
+    totp = pyotp.TOTP(user["totp_secret"])
+    current = int(time.time()) // totp.interval
+    for step in (current, current - 1, current + 1):  # one step of clock skew
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            # Taking the step atomically means two requests racing with the
+            # same code cannot both succeed.
+            taken = await store.db[users.USERS].update_one(
+                {"_id": user["_id"], "totp_last_step": {"$lt": step}},
+                {"$set": {"totp_last_step": step}},
+            )
+            return taken.modified_count == 1
+    return False
+
+
+# --- bearer tokens ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewToken:
+    id: str
+    token: str
+
+
+async def create_token(store: Store, by: Actor, username: str, *, label: str = "") -> NewToken:
+    user = await users.find_by_username(store, username)
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    result = await store.db[TOKENS].insert_one(
+        {
+            "user_id": user["_id"],
+            "digest": _digest(token),
+            "label": label,
+            "created_at": store.now(),
+            "last_used_at": None,
+            "revoked": False,
+        }
+    )
+    await audit.record(
+        store,
+        by,
+        "token.create",
+        f"token:{result.inserted_id}",
+        detail={"username": user["username"]},
+    )
+    return NewToken(str(result.inserted_id), token)
+
+
+async def actor_for_token(store: Store, token: str) -> Actor:
+    record = await store.db[TOKENS].find_one({"digest": _digest(token), "revoked": False})
+    if record is None:
+        raise Unauthenticated("the bearer token is not valid")
+    user = await store.db[users.USERS].find_one({"_id": record["user_id"]})
+    if user is None or user.get("disabled"):
+        raise Unauthenticated("the bearer token is not valid")
+    return users.actor_of(user)
+
+
+async def list_tokens(store: Store, user_id: str) -> list[dict[str, Any]]:
+    found = store.db[TOKENS].find({"user_id": ObjectId(user_id)}).sort("_id", 1)
+    return [
+        {
+            "id": str(t["_id"]),
+            "label": t.get("label", ""),
+            "revoked": t["revoked"],
+            "created_at": iso(t["created_at"]),
+        }
+        async for t in found
+    ]
+
+
+async def revoke_token(store: Store, by: Actor, token_id: str) -> None:
+    if not ObjectId.is_valid(token_id):
+        raise NotFound(f"no token with id {token_id!r}")
+    query: dict[str, Any] = {"_id": ObjectId(token_id)}
+    if by.level != "admin":
+        query["user_id"] = ObjectId(by.id)
+    result = await store.db[TOKENS].update_one(query, {"$set": {"revoked": True}})
+    if result.matched_count == 0:
+        raise NotFound(f"no token with id {token_id!r}")
+    await audit.record(store, by, "token.revoke", f"token:{token_id}")
+
+
+# --- sign-in and sessions --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewSession:
+    key: str
+    csrf_token: str
+    actor: Actor
+    expires_in: timedelta
+
+
+async def sign_in(
+    store: Store, username: str, password: str, code: str, *, ip: str | None
+) -> NewSession:
+    """Password and TOTP together; every failure gives the same message."""
+    name = username.strip().lower()
+    await _refuse_if_locked_out(store, name)
+
+    user = await users.find_by_username(store, name)
+    ok = users.password_matches(user, password)
+    ok = ok and user is not None and not user.get("disabled")
+    ok = ok and user is not None and await accept_totp(store, user, code)
+    if not ok or user is None:
+        await _note_failure(store, name, ip)
+        raise Unauthenticated(GENERIC_FAILURE)
+
+    actor = users.actor_of(user).from_address(ip)
+    key, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    await store.db[SESSIONS].insert_one(
+        {
+            "digest": _digest(key),
+            "csrf": csrf,
+            "user_id": user["_id"],
+            "created_at": store.now(),
+            "expires_at": store.now() + SESSION_LIFETIME,
+        }
+    )
+    await audit.record(store, actor, "session.create", f"user:{actor.id}")
+    return NewSession(key, csrf, actor, SESSION_LIFETIME)
+
+
+async def session_actor(store: Store, key: str) -> tuple[Actor, str]:
+    """The session's user and its CSRF token, or Unauthenticated."""
+    record = await store.db[SESSIONS].find_one(
+        {"digest": _digest(key), "expires_at": {"$gt": store.now()}}
+    )
+    if record is None:
+        raise Unauthenticated("the session has ended; sign in again")
+    user = await store.db[users.USERS].find_one({"_id": record["user_id"]})
+    if user is None or user.get("disabled"):
+        raise Unauthenticated("the session has ended; sign in again")
+    return users.actor_of(user), record["csrf"]
+
+
+async def sign_out(store: Store, actor: Actor, key: str) -> None:
+    await store.db[SESSIONS].delete_one({"digest": _digest(key)})
+    await audit.record(store, actor, "session.delete", f"user:{actor.id}")
+
+
+async def _refuse_if_locked_out(store: Store, username: str) -> None:
+    since = store.now() - LOCKOUT_WINDOW
+    failures = await store.db[ATTEMPTS].count_documents(
+        {"username": username, "at": {"$gte": since}, "cleared": False}
+    )
+    if failures >= LOCKOUT_THRESHOLD:
+        raise TooManyAttempts(
+            "too many failed sign-in attempts; try again in 15 minutes "
+            "or ask an administrator to unlock the account"
+        )
+
+
+async def _note_failure(store: Store, username: str, ip: str | None) -> None:
+    await store.db[ATTEMPTS].insert_one(
+        {"username": username, "at": store.now(), "ip": ip, "cleared": False}
+    )
+
+
+async def unlock(store: Store, by: Actor, username: str) -> None:
+    """An administrator lifts a lock-out by clearing the recent failures."""
+    await store.db[ATTEMPTS].update_many(
+        {"username": username.strip().lower()}, {"$set": {"cleared": True}}
+    )
+    await audit.record(store, by, "user.unlock", f"username:{username}")

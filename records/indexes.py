@@ -1,0 +1,55 @@
+"""Indexes and seed data, created at start-up; safe to run any number of times."""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from records import audit, credentials, documents, files, folders, offenders, users, vocabulary
+from records.cases import CASES
+from records.store import Store
+
+_INDEXES: dict[str, list[IndexModel]] = {
+    users.USERS: [IndexModel([("username", ASCENDING)], unique=True)],
+    users.TEAMS: [IndexModel([("name", ASCENDING)], unique=True)],
+    credentials.TOKENS: [
+        IndexModel([("digest", ASCENDING)], unique=True),
+        IndexModel([("user_id", ASCENDING)]),
+    ],
+    credentials.SESSIONS: [IndexModel([("digest", ASCENDING)], unique=True)],
+    credentials.ATTEMPTS: [IndexModel([("username", ASCENDING), ("at", DESCENDING)])],
+    offenders.OFFENDERS: [
+        IndexModel(
+            [("nomis_number", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"nomis_number": {"$type": "string"}},
+        ),
+        IndexModel([("family_name", ASCENDING)]),
+        IndexModel([("pnc_number", ASCENDING)]),
+        IndexModel([("cro_number", ASCENDING)]),
+    ],
+    CASES: [
+        IndexModel([("offender_id", ASCENDING)]),
+        IndexModel([("team", ASCENDING), ("state", ASCENDING)]),
+    ],
+    folders.FOLDERS: [
+        IndexModel(
+            [("case_id", ASCENDING), ("parent_id", ASCENDING), ("name", ASCENDING)], unique=True
+        ),
+    ],
+    documents.DOCUMENTS: [
+        IndexModel([("case_id", ASCENDING)]),
+        IndexModel([("versions.file_id", ASCENDING)]),
+    ],
+    files.STAGING: [IndexModel([("touched_at", ASCENDING)])],
+    audit.COLLECTION: [
+        IndexModel([("case_id", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("document_id", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("user", ASCENDING), ("_id", DESCENDING)]),
+    ],
+}
+
+
+async def ensure_indexes(store: Store) -> None:
+    for collection, models in _INDEXES.items():
+        await store.db[collection].create_indexes(models)
+    await vocabulary.seed(store)

@@ -1,0 +1,171 @@
+"""Offenders: the people casework is about, with the identifiers other systems use."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from records import audit
+from records.actors import Actor
+from records.errors import Duplicate, NotFound
+from records.paging import Page, page
+from records.policy import Action, require
+from records.store import Store, iso, parse_id
+from records.validation import Fields
+
+OFFENDERS = "offenders"
+
+# NOMS numbers are one letter, four digits, two letters (e.g. A1234AA).
+NOMS = re.compile(r"^[A-Z]\d{4}[A-Z]{2}$")
+IDENTIFIER = re.compile(r"^[A-Z0-9/ -]{1,20}$")
+IDENTIFIERS = ("nomis_number", "pnc_number", "cro_number", "prison_number", "crn")
+FIELDS = {"family_name", "given_names", "date_of_birth", "aliases", *IDENTIFIERS}
+
+
+def _read(data: Any, *, partial: bool) -> dict[str, Any]:
+    fields = Fields(data)
+    fields.unknown(FIELDS)
+
+    def present(name: str) -> bool:
+        return not partial or name in fields.data
+
+    record: dict[str, Any] = {}
+
+    for name in ("family_name", "given_names"):
+        if present(name):
+            record[name] = fields.text(name, max_length=100)
+    if present("date_of_birth"):
+        record["date_of_birth"] = fields.date("date_of_birth", required=True)
+    for name in IDENTIFIERS:
+        if name in fields.data:
+            record[name] = _identifier(fields, name)
+    if "aliases" in fields.data:
+        record["aliases"] = fields.text_list("aliases")
+    elif not partial:
+        record["aliases"] = []
+
+    fields.check()
+    return record
+
+
+def _set_and_unset(changes: dict[str, Any]) -> dict[str, Any]:
+    # An identifier sent as null is removed, so the unique NOMS index ignores it.
+    update: dict[str, Any] = {"$inc": {"revision": 1}}
+    kept = {k: v for k, v in changes.items() if v is not None}
+    dropped = {k: "" for k, v in changes.items() if v is None}
+    if kept:
+        update["$set"] = kept
+    if dropped:
+        update["$unset"] = dropped
+    return update
+
+
+def _identifier(fields: Fields, name: str) -> str | None:
+    value = fields.text(name, required=False, max_length=20)
+    if value is None:
+        return None
+    value = value.upper()
+    if name == "nomis_number" and not NOMS.match(value):
+        fields.fail(name, "must look like A1234AA (a letter, four digits, two letters)")
+    elif not IDENTIFIER.match(value):
+        fields.fail(name, "may hold only letters, digits, '/', '-' and spaces")
+    return value
+
+
+async def create_offender(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
+    require(actor, Action.OFFENDER_WRITE)
+    record = {k: v for k, v in _read(data, partial=False).items() if v is not None}
+
+    record |= {"created_at": store.now(), "created_by": actor.username, "revision": 1}
+    try:
+        result = await store.db[OFFENDERS].insert_one(record)
+    except DuplicateKeyError as exc:
+        raise Duplicate("an offender with that NOMS number already exists") from exc
+
+    await audit.record(store, actor, "offender.create", f"offender:{result.inserted_id}")
+    return record
+
+
+async def get_offender(store: Store, actor: Actor, offender_id: str) -> dict[str, Any]:
+    require(actor, Action.OFFENDER_READ, what="offender")
+    found = await store.db[OFFENDERS].find_one({"_id": parse_id(offender_id, kind="offender")})
+    if found is None:
+        raise NotFound(f"no offender with id {offender_id!r}")
+    return found
+
+
+async def update_offender(
+    store: Store, actor: Actor, offender_id: str, data: Any
+) -> dict[str, Any]:
+    require(actor, Action.OFFENDER_WRITE)
+    changes = _read(data, partial=True)
+    oid = parse_id(offender_id, kind="offender")
+
+    try:
+        updated = await store.db[OFFENDERS].find_one_and_update(
+            {"_id": oid},
+            _set_and_unset(changes),
+            return_document=ReturnDocument.AFTER,
+        )
+    except DuplicateKeyError as exc:
+        raise Duplicate("an offender with that NOMS number already exists") from exc
+    if updated is None:
+        raise NotFound(f"no offender with id {offender_id!r}")
+
+    await audit.record(
+        store, actor, "offender.update", f"offender:{oid}", detail={"fields": sorted(changes)}
+    )
+    return updated
+
+
+async def search_offenders(
+    store: Store, actor: Actor, q: str | None, *, limit: int | None, cursor: str | None
+) -> Page:
+    """Match names and aliases by prefix, identifiers exactly (case-insensitive)."""
+    require(actor, Action.OFFENDER_READ, what="offender")
+    query: dict[str, Any] = {}
+    if q and q.strip():
+        words = q.strip().split()
+        query = {"$and": [_word_clause(w) for w in words[:5]]}
+    return await page(store.db[OFFENDERS], query, limit=limit, cursor=cursor)
+
+
+def _word_clause(word: str) -> dict[str, Any]:
+    prefix = {"$regex": "^" + re.escape(word), "$options": "i"}
+    exact = word.upper()
+    return {
+        "$or": [
+            {"family_name": prefix},
+            {"given_names": {"$regex": r"(^|\s)" + re.escape(word), "$options": "i"}},
+            {"aliases": prefix},
+            *({name: exact} for name in IDENTIFIERS),
+        ]
+    }
+
+
+def offender_summary(offender: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(offender["_id"]),
+        "family_name": offender["family_name"],
+        "given_names": offender["given_names"],
+        "date_of_birth": offender["date_of_birth"],
+        "nomis_number": offender.get("nomis_number"),
+    }
+
+
+def offender_view(offender: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **offender_summary(offender),
+        **{name: offender.get(name) for name in IDENTIFIERS},
+        "aliases": offender.get("aliases", []),
+        "revision": offender.get("revision", 1),
+        "created_at": iso(offender["created_at"]),
+    }
+
+
+async def get_offender_by_oid(store: Store, oid: ObjectId) -> dict[str, Any] | None:
+    return await store.db[OFFENDERS].find_one({"_id": oid})

@@ -1,0 +1,82 @@
+"""The handle every records function takes: database, GridFS bucket, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from gridfs import AsyncGridFSBucket
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from records.errors import NotFound
+
+T = TypeVar("T")
+Doc = dict[str, Any]
+
+# 1 MiB chunks: fewer round trips than GridFS's 255 KiB default, measured faster
+# against the embedded server, and still far below MongoDB's 16 MiB limit.
+DEFAULT_CHUNK_SIZE = 1024 * 1024
+
+
+def utcnow() -> datetime:
+    """Now, truncated to milliseconds as BSON stores it."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def as_utc(value: datetime) -> datetime:
+    """PyMongo returns naive datetimes unless asked; treat them as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_id(value: str, *, kind: str) -> ObjectId:
+    """An id from a URL; a malformed one is simply a record that is not there."""
+    try:
+        return ObjectId(value)
+    except (InvalidId, TypeError) as exc:
+        raise NotFound(f"no {kind} with id {value!r}") from exc
+
+
+def open_store(uri: str, database: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Store:
+    """Connect lazily; the first operation waits up to 10 s for the server."""
+    client: AsyncMongoClient[Doc] = AsyncMongoClient(
+        uri, tz_aware=True, serverSelectionTimeoutMS=10_000, connectTimeoutMS=5_000
+    )
+    return Store(client=client, db=client[database], chunk_size=chunk_size)
+
+
+@dataclass
+class Store:
+    client: AsyncMongoClient[Doc]
+    db: AsyncDatabase[Doc]
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    clock: Callable[[], datetime] = field(default=utcnow)
+    _bucket: AsyncGridFSBucket | None = None
+
+    @property
+    def bucket(self) -> AsyncGridFSBucket:
+        if self._bucket is None:
+            self._bucket = AsyncGridFSBucket(self.db, chunk_size_bytes=self.chunk_size)
+        return self._bucket
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def transaction(self, body: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        """Run body in a transaction, retried on transient write conflicts."""
+        async with self.client.start_session() as session:
+            return await session.with_transaction(body)
+
+
+def iso(value: datetime) -> str:
+    """An ISO 8601 timestamp with a Z offset, as api.md promises."""
+    return as_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")

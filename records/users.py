@@ -1,0 +1,148 @@
+"""Users and teams: creation, lookup and password checks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
+
+from records import audit
+from records.actors import LEVELS, Actor, level_rank
+from records.errors import Duplicate, InvalidInput, NotFound
+from records.store import Store, iso
+
+USERS = "users"
+TEAMS = "teams"
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+TEAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+MIN_PASSWORD = 12
+
+_hasher = PasswordHasher()  # argon2-cffi's defaults are Argon2id (RFC 9106 profile)
+# Verifying against this keeps an unknown username as slow as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+@dataclass(frozen=True)
+class NewUser:
+    id: str
+    username: str
+    totp_secret: str
+
+
+def actor_of(user: dict[str, Any]) -> Actor:
+    return Actor(
+        id=str(user["_id"]),
+        username=user["username"],
+        level=user["level"],
+        team=user.get("team", ""),
+        external=bool(user.get("external")),
+    )
+
+
+async def create_user(
+    store: Store,
+    by: Actor,
+    username: str,
+    *,
+    level: str,
+    team: str,
+    external: bool = False,
+    password: str | None = None,
+    organisation: str | None = None,
+) -> NewUser:
+    """Create a user (and their team if new); the TOTP secret is returned once."""
+    username = username.strip().lower()
+    _check_new_user(by, username, level, team, password)
+
+    secret = pyotp.random_base32()
+    user = {
+        "username": username,
+        "level": level,
+        "team": team,
+        "external": external,
+        "organisation": organisation,
+        "password_hash": _hasher.hash(password) if password else None,
+        "totp_secret": secret,
+        "totp_last_step": 0,
+        "created_at": store.now(),
+        "disabled": False,
+    }
+    await ensure_team(store, team)
+    try:
+        result = await store.db[USERS].insert_one(user)
+    except DuplicateKeyError as exc:
+        raise Duplicate(f"a user named {username!r} already exists") from exc
+
+    await audit.record(
+        store,
+        by,
+        "user.create",
+        f"user:{result.inserted_id}",
+        detail={"username": username, "level": level, "team": team, "external": external},
+    )
+    return NewUser(str(result.inserted_id), username, secret)
+
+
+def _check_new_user(by: Actor, username: str, level: str, team: str, password: str | None) -> None:
+    if not USERNAME.match(username):
+        raise InvalidInput.field("username", "use 2-64 lower-case letters, digits, '.', '_' or '-'")
+    if level not in LEVELS:
+        raise InvalidInput.field("level", f"must be one of {', '.join(LEVELS)}")
+    if level_rank(level) > level_rank(by.level):
+        raise InvalidInput.field("level", "cannot create a user above your own level")
+    if not TEAM_NAME.match(team):
+        raise InvalidInput.field("team", "use 1-64 letters, digits, spaces, '.', '_' or '-'")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise InvalidInput.field("password", f"must be at least {MIN_PASSWORD} characters")
+
+
+async def ensure_team(store: Store, name: str) -> None:
+    await store.db[TEAMS].update_one(
+        {"name": name},
+        {"$setOnInsert": {"name": name, "created_at": store.now()}},
+        upsert=True,
+    )
+
+
+async def team_exists(store: Store, name: str) -> bool:
+    return await store.db[TEAMS].count_documents({"name": name}, limit=1) > 0
+
+
+async def find_by_username(store: Store, username: str) -> dict[str, Any] | None:
+    return await store.db[USERS].find_one({"username": username.strip().lower()})
+
+
+async def get_user(store: Store, user_id: str) -> dict[str, Any]:
+    user = None
+    if ObjectId.is_valid(user_id):
+        user = await store.db[USERS].find_one({"_id": ObjectId(user_id)})
+    if user is None:
+        raise NotFound(f"no user with id {user_id!r}")
+    return user
+
+
+def password_matches(user: dict[str, Any] | None, password: str) -> bool:
+    """Constant-work check: an unknown user costs the same as a wrong password."""
+    stored = (user or {}).get("password_hash") or _DUMMY_HASH
+    try:
+        ok = _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return ok and user is not None and bool(user.get("password_hash"))
+
+
+def user_view(user: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(user["_id"]),
+        "username": user["username"],
+        "level": user["level"],
+        "team": user.get("team"),
+        "external": bool(user.get("external")),
+        "created_at": iso(user["created_at"]),
+    }

@@ -1,0 +1,110 @@
+"""Adding versions and reading their bytes back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gridfs.asynchronous.grid_file import AsyncGridOut
+from gridfs.errors import NoFile
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from records import audit, files
+from records.actors import Actor
+from records.documents import DOCUMENTS, load, version_record
+from records.errors import DocumentLocked, NotFound
+from records.files import StoredFile
+from records.policy import Action
+from records.store import Store, as_utc
+
+
+def check_not_locked_by_other(store: Store, actor: Actor, document: dict[str, Any]) -> None:
+    lock = document.get("lock")
+    if lock and as_utc(lock["expires_at"]) > store.now() and lock["holder_id"] != actor.id:
+        raise DocumentLocked(lock["holder"])
+
+
+async def add_version(
+    store: Store,
+    actor: Actor,
+    document_id: str,
+    stored: StoredFile,
+    *,
+    comment: str | None = None,
+    check_in: bool = False,
+) -> dict[str, Any]:
+    """Append a version in one transaction; check_in also releases the holder's lock."""
+    document, case = await load(store, actor, document_id, Action.DOCUMENT_WRITE)
+    added: dict[str, Any] = {}
+
+    async def append(session: AsyncClientSession) -> None:
+        # Re-read inside the transaction: the lock and the version count seen
+        # before the upload may have changed while the bytes streamed in.
+        current = await store.db[DOCUMENTS].find_one({"_id": document["_id"]}, session=session)
+        if current is None:
+            raise NotFound(f"no document with id {document_id!r}")
+        check_not_locked_by_other(store, actor, current)
+
+        number = current["current_version"] + 1
+        now = store.now()
+        version = version_record(stored, actor, number, comment, now)
+        changes: dict[str, Any] = {
+            "current_version": number,
+            "updated_at": now,
+            "text_status": "pending",
+        }
+        if check_in:
+            changes["lock"] = None
+        await store.db[DOCUMENTS].update_one(
+            {"_id": current["_id"], "current_version": number - 1},
+            {"$push": {"versions": version}, "$set": changes},
+            session=session,
+        )
+        await files.commit(store, stored.file_id, session)
+        await audit.record(
+            store,
+            actor,
+            "version.create",
+            f"document:{current['_id']}",
+            case_id=case["_id"],
+            document_id=current["_id"],
+            session=session,
+            detail={
+                "version": number,
+                "sha256": stored.sha256,
+                "size": stored.size,
+                "check_in": check_in,
+            },
+        )
+        added.clear()
+        added.update(version)
+
+    await store.transaction(append)
+    return added
+
+
+async def open_version(
+    store: Store, actor: Actor, document_id: str, number: int | None
+) -> tuple[dict[str, Any], dict[str, Any], AsyncGridOut]:
+    """The document, the version and an open stream of its bytes; audited."""
+    document, case = await load(store, actor, document_id, Action.DOCUMENT_READ)
+    wanted = number if number is not None else document["current_version"]
+    version = next((v for v in document["versions"] if v["number"] == wanted), None)
+    if version is None:
+        raise NotFound(f"document {document_id} has no version {wanted}")
+
+    try:
+        stream = await store.bucket.open_download_stream(version["file_id"])
+    except NoFile as exc:
+        # Committed versions always have their bytes; this means outside damage.
+        raise NotFound(f"the bytes of version {wanted} are missing") from exc
+
+    await audit.record(
+        store,
+        actor,
+        "version.download",
+        f"document:{document['_id']}",
+        case_id=case["_id"],
+        document_id=document["_id"],
+        detail={"version": wanted},
+    )
+    return document, version, stream

@@ -1,0 +1,70 @@
+"""Administrator-editable lists of values: case types and document types.
+
+Codes are stable snake_case identifiers; clients may also send the label or
+a spelling of the code with spaces or hyphens, which is normalised here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from records.errors import InvalidInput
+from records.store import Store
+
+LISTS = "lists"
+
+DEFAULT_CASE_TYPES = {
+    "recall": "Recall",
+    "parole_review": "Parole review",
+    "mental_health": "Restricted patient (mental health)",
+}
+
+DEFAULT_DOCUMENT_TYPES = {
+    "part_a_recall_report": "Part A recall report",
+    "licence": "Licence",
+    "oasys_assessment": "OASys assessment",
+    "pre_sentence_report": "Pre-sentence report",
+    "previous_convictions": "Previous convictions",
+    "charge_sheet": "Charge sheet",
+    "police_report": "Police report",
+    "psychiatric_report": "Psychiatric report",
+    "representations": "Representations",
+    "decision_letter": "Decision letter",
+    "revocation_order": "Revocation order",
+    "correspondence": "Correspondence",
+    "dossier": "Dossier",
+    "other": "Other",
+}
+
+_DEFAULTS = {"case_types": DEFAULT_CASE_TYPES, "document_types": DEFAULT_DOCUMENT_TYPES}
+
+
+async def seed(store: Store) -> None:
+    """Insert the default lists once; an administrator's edits are kept."""
+    for name, values in _DEFAULTS.items():
+        await store.db[LISTS].update_one(
+            {"_id": name},
+            {"$setOnInsert": {"values": [{"code": c, "label": lbl} for c, lbl in values.items()]}},
+            upsert=True,
+        )
+
+
+async def values(store: Store, name: str) -> list[dict[str, Any]]:
+    found = await store.db[LISTS].find_one({"_id": name})
+    return list(found["values"]) if found else []
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
+
+
+async def resolve(store: Store, name: str, field: str, given: str) -> str:
+    """The code for given (a code or a label); InvalidInput listing the choices."""
+    wanted = _normalise(given)
+    choices = await values(store, name)
+    for value in choices:
+        if wanted in (value["code"], _normalise(value["label"])):
+            return str(value["code"])
+    codes = ", ".join(v["code"] for v in choices)
+    raise InvalidInput.field(field, f"{given!r} is not in the list; use one of: {codes}")

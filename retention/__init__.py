@@ -1,0 +1,1 @@
+"""Retention schedules, legal holds and disposition (issue 9)."""

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages PPUD needs when they are missing; quick when all are there.
+set -euo pipefail
+
+missing=()
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+  echo "PPUD needs Python 3.11 or newer as python3" >&2; exit 1; }
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+ldconfig -p | grep -q 'libmagic\.so\.1' || missing+=(libmagic1)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "run as root, or install them yourself: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,1 @@
+"""Text extraction and permission-aware full-text search (issue 3)."""

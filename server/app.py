@@ -1,0 +1,106 @@
+"""The Starlette application: routes, error handling and the services' lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from pymongo.errors import PyMongoError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from records.files import sweep_orphans
+from records.indexes import ensure_indexes
+from records.store import Store, open_store
+from server.config import Settings
+from server.middleware import RequestContext
+from server.openapi import openapi
+from server.problems import HANDLERS
+from server.routes import audit, cases, documents, health, offenders, session
+from server.state import Services
+
+logger = logging.getLogger(__name__)
+
+
+async def index(request: Request) -> Response:
+    """
+    summary: What this server is
+    tags: [health]
+    security: []
+    responses:
+      200: {description: Service name and where the API is described}
+    """
+    return JSONResponse({"service": "ppud", "openapi": "/api/v1/openapi.json"})
+
+
+API_ROUTES = [
+    *health.routes,
+    *session.routes,
+    *offenders.routes,
+    *cases.routes,
+    *documents.routes,
+    *audit.routes,
+    Route("/openapi.json", openapi, methods=["GET"]),
+]
+
+
+async def _sweep_periodically(store: Store, settings: Settings) -> None:
+    grace = timedelta(minutes=settings.orphan_grace_minutes)
+    while True:
+        try:
+            await sweep_orphans(store, grace=grace)
+        except PyMongoError as exc:
+            logger.warning("orphan sweep failed: %s", type(exc).__name__)
+        await asyncio.sleep(settings.sweep_interval_minutes * 60)
+
+
+def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
+    """The app; with store given (tests), it is used and left open on shutdown."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = store is None
+        if store is None:
+            assert settings.mongodb_uri is not None, "serve starts or finds the database first"
+            active = open_store(settings.mongodb_uri.reveal(), settings.database)
+        else:
+            active = store
+        await ensure_indexes(active)
+        app.state.services = Services(settings=settings, store=active)
+        sweeper = asyncio.create_task(_sweep_periodically(active, settings)) if owned else None
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            if owned:
+                await active.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", index, methods=["GET"]),
+            *health.routes,
+            Mount("/api/v1", routes=API_ROUTES),
+        ],
+        exception_handlers=HANDLERS,
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestContext)
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """Factory for uvicorn worker processes; serve has already found the database."""
+    from server.config import load_settings
+    from server.logs import configure
+
+    settings = load_settings()
+    configure(settings.log_level, settings.log_format)
+    return create_app(settings)

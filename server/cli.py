@@ -1,0 +1,266 @@
+"""The ppud command: serve, and administration that works with or without a server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+import uvicorn
+
+from records import credentials, users
+from records.actors import LEVELS, SYSTEM
+from records.errors import RecordError
+from records.files import sweep_orphans
+from records.indexes import ensure_indexes
+from records.store import Store, open_store
+from server.config import ConfigError, Settings, load_settings
+from server.embedded_db import EmbeddedDatabase, EmbeddedDatabaseError
+from server.logs import configure
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def database_uri(settings: Settings) -> Iterator[str]:
+    """The configured MongoDB, or the embedded one (started or already running)."""
+    if settings.mongodb_uri is not None:
+        yield settings.mongodb_uri.reveal()
+        return
+    with EmbeddedDatabase(settings.data_dir) as embedded:
+        yield embedded.uri
+
+
+def run_with_store(settings: Settings, work: Callable[[Store], Awaitable[int]]) -> int:
+    with database_uri(settings) as uri:
+
+        async def main() -> int:
+            store = open_store(uri, settings.database)
+            try:
+                await ensure_indexes(store)
+                return await work(store)
+            finally:
+                await store.close()
+
+        return asyncio.run(main())
+
+
+# --- serve -----------------------------------------------------------------
+
+
+def serve(settings: Settings, _: argparse.Namespace) -> int:
+    with database_uri(settings) as uri:
+        settings = settings.with_database_uri(uri)
+        print(f"PPUD is serving on http://{settings.host}:{settings.port}", file=sys.stderr)
+        if settings.workers > 1:
+            # Worker processes read their settings afresh; hand them the database.
+            os.environ["PPUD_MONGODB_URI"] = uri
+            uvicorn.run(
+                "server.app:app_from_environment",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=settings.workers,
+                log_config=None,
+            )
+            return 0
+
+        from server.app import create_app
+
+        config = uvicorn.Config(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            proxy_headers=True,
+        )
+        uvicorn.Server(config).run()
+    return 0
+
+
+# --- users -----------------------------------------------------------------
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Password again: "):
+            raise SystemExit("the two passwords differ")
+        return first
+    print(
+        "no password given: the user can only use bearer tokens until one is set", file=sys.stderr
+    )
+    return None
+
+
+def users_create(settings: Settings, args: argparse.Namespace) -> int:
+    password = _read_password(args)
+
+    async def work(store: Store) -> int:
+        created = await users.create_user(
+            store,
+            SYSTEM,
+            args.username,
+            level=args.level,
+            team=args.team,
+            external=args.external,
+            password=password,
+            organisation=args.organisation,
+        )
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "id": created.id,
+                        "username": created.username,
+                        "totp_secret": created.totp_secret,
+                    }
+                )
+            )
+            return 0
+        uri = pyotp.TOTP(created.totp_secret).provisioning_uri(
+            name=created.username, issuer_name="PPUD"
+        )
+        print(f"created {created.username} ({created.id})")
+        print(f"TOTP secret (shown once): {created.totp_secret}")
+        print(f"authenticator link: {uri}")
+        return 0
+
+    return run_with_store(settings, work)
+
+
+def users_unlock(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        await credentials.unlock(store, SYSTEM, args.username)
+        print(f"unlocked {args.username}")
+        return 0
+
+    return run_with_store(settings, work)
+
+
+# --- tokens ----------------------------------------------------------------
+
+
+def tokens_create(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        created = await credentials.create_token(store, SYSTEM, args.username, label=args.label)
+        print(
+            json.dumps({"token": created.token, "id": created.id}) if args.json else created.token
+        )
+        return 0
+
+    return run_with_store(settings, work)
+
+
+def tokens_list(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        user = await users.find_by_username(store, args.username)
+        if user is None:
+            raise SystemExit(f"no user named {args.username!r}")
+        for token in await credentials.list_tokens(store, str(user["_id"])):
+            state = "revoked" if token["revoked"] else "active"
+            print(f"{token['id']}  {state:8} {token['created_at']}  {token['label']}")
+        return 0
+
+    return run_with_store(settings, work)
+
+
+def tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        await credentials.revoke_token(store, SYSTEM, args.token_id)
+        print(f"revoked {args.token_id}")
+        return 0
+
+    return run_with_store(settings, work)
+
+
+# --- maintenance -----------------------------------------------------------
+
+
+def sweep(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        removed = await sweep_orphans(store, grace=timedelta(minutes=args.grace_minutes))
+        print(f"removed {removed} orphaned upload(s)")
+        return 0
+
+    return run_with_store(settings, work)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="ppud", description="PPUD records and dossier server")
+    commands = top.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the web server").set_defaults(run=serve)
+
+    user_commands = commands.add_parser("users", help="manage users").add_subparsers(
+        dest="action", required=True
+    )
+    create = user_commands.add_parser("create", help="create a user")
+    create.add_argument("username")
+    create.add_argument("--level", required=True, choices=LEVELS)
+    create.add_argument("--team", required=True)
+    create.add_argument("--external", action="store_true", help="an external (WAM) user")
+    create.add_argument("--organisation", help="an external user's organisation")
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(run=users_create)
+    unlock = user_commands.add_parser("unlock", help="lift a sign-in lock-out")
+    unlock.add_argument("username")
+    unlock.set_defaults(run=users_unlock)
+
+    token_commands = commands.add_parser("tokens", help="manage bearer tokens").add_subparsers(
+        dest="action", required=True
+    )
+    new = token_commands.add_parser("create", help="print a new bearer token for a user")
+    new.add_argument("username")
+    new.add_argument("--label", default="")
+    new.add_argument("--json", action="store_true")
+    new.set_defaults(run=tokens_create)
+    listing = token_commands.add_parser("list", help="list a user's tokens")
+    listing.add_argument("username")
+    listing.set_defaults(run=tokens_list)
+    revoke = token_commands.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("token_id")
+    revoke.set_defaults(run=tokens_revoke)
+
+    swept = commands.add_parser("sweep", help="remove uploads abandoned by a crash")
+    swept.add_argument("--grace-minutes", type=int, default=60)
+    swept.set_defaults(run=sweep)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure(settings.log_level, settings.log_format)
+        if args.command != "serve":
+            logging.getLogger().setLevel(logging.WARNING)
+        result: Any = args.run(settings, args)
+        return int(result)
+    except (ConfigError, EmbeddedDatabaseError) as exc:
+        print(f"ppud: {exc}", file=sys.stderr)
+        return 2
+    except RecordError as exc:
+        print(f"ppud: {exc.detail}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Settings, read once from the environment into one typed object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+GIB = 1024**3
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Secret:
+    """A value that must never reach a log or a repr."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("var")
+    mongodb_uri: Secret | None = None
+    database: str = "ppud"
+    max_upload_bytes: int = 2 * GIB
+    orphan_grace_minutes: int = 60
+    sweep_interval_minutes: int = 30
+    environment: str = "development"
+    log_level: str = "INFO"
+    log_format: str = "auto"
+    workers: int = 1
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    def with_database_uri(self, uri: str) -> Settings:
+        return replace(self, mongodb_uri=Secret(uri))
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    environment = env.get("PPUD_ENV", "development")
+    if environment not in ("development", "production"):
+        raise ConfigError(f"PPUD_ENV must be development or production, not {environment!r}")
+    log_format = env.get("PPUD_LOG_FORMAT", "auto")
+    if log_format not in ("auto", "json", "text"):
+        raise ConfigError(f"PPUD_LOG_FORMAT must be auto, json or text, not {log_format!r}")
+    uri = env.get("PPUD_MONGODB_URI") or None
+
+    return Settings(
+        host=env.get("PPUD_HOST", "127.0.0.1"),
+        port=_integer(env, "PPUD_PORT", 8000, minimum=0),
+        data_dir=Path(env.get("PPUD_DATA_DIR", "var")),
+        mongodb_uri=Secret(uri) if uri else None,
+        database=env.get("PPUD_DATABASE", "ppud"),
+        max_upload_bytes=_integer(env, "PPUD_MAX_UPLOAD_BYTES", 2 * GIB, minimum=1),
+        orphan_grace_minutes=_integer(env, "PPUD_ORPHAN_GRACE_MINUTES", 60, minimum=1),
+        sweep_interval_minutes=_integer(env, "PPUD_SWEEP_INTERVAL_MINUTES", 30, minimum=1),
+        environment=environment,
+        log_level=env.get("PPUD_LOG_LEVEL", "INFO").upper(),
+        log_format=log_format,
+        workers=_integer(env, "PPUD_WORKERS", 1, minimum=1),
+    )

@@ -1,0 +1,125 @@
+"""Sending version bytes: ranges, validators and a safe Content-Disposition."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from gridfs.asynchronous.grid_file import AsyncGridOut
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from server.problems import problem
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive, as in Content-Range
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+class Unsatisfiable(Exception):
+    """The Range lies wholly outside the file."""
+
+
+def parse_range(header: str | None, size: int) -> ByteRange | None:
+    """One byte range, or None to send the whole file (RFC 9110 §14.2).
+
+    A malformed or multi-part Range is ignored rather than refused, which the
+    RFC allows; a range past the end is Unsatisfiable (416).
+    """
+    match = _RANGE.match((header or "").strip().replace(" ", ""))
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # a suffix: the last N bytes
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise Unsatisfiable
+        return ByteRange(max(size - suffix, 0), size - 1)
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size:
+        raise Unsatisfiable
+    if end < start:
+        return None
+    return ByteRange(start, end)
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """An ASCII fallback for old clients plus the exact name as RFC 6266 filename*."""
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    fallback = re.sub(r'[\x00-\x1f\x7f"\\;]', "_", fallback).strip() or "download"
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+async def _chunks(stream: AsyncGridOut, start: int, length: int) -> AsyncIterator[bytes]:
+    try:
+        await stream.seek(start)
+        remaining = length
+        while remaining > 0:
+            chunk = await stream.readchunk()
+            if not chunk:
+                break
+            piece = chunk[:remaining]
+            remaining -= len(piece)
+            yield piece
+    finally:
+        await stream.close()
+
+
+async def send_version(request: Request, version: dict[str, Any], stream: AsyncGridOut) -> Response:
+    size = int(version["size"])
+    etag = f'"{version["sha256"]}"'
+    headers = {
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": content_disposition(version["filename"]),
+        "Cache-Control": "private, no-cache",
+        # Never let a browser run an uploaded file as a page of this site.
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+    }
+    media_type = version["media_type"]
+
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        await stream.close()
+        return Response(status_code=304, headers=headers)
+
+    if_range = request.headers.get("if-range")
+    wanted = request.headers.get("range") if if_range in (None, etag) else None
+    try:
+        chosen = parse_range(wanted, size)
+    except Unsatisfiable:
+        await stream.close()
+        return problem(
+            416,
+            f"the range lies outside the file's {size} bytes",
+            title="Range not satisfiable",
+            headers={"Content-Range": f"bytes */{size}"},
+        )
+
+    if chosen is None:
+        headers["Content-Length"] = str(size)
+        return StreamingResponse(_chunks(stream, 0, size), media_type=media_type, headers=headers)
+    headers["Content-Length"] = str(chosen.length)
+    headers["Content-Range"] = f"bytes {chosen.start}-{chosen.end}/{size}"
+    return StreamingResponse(
+        _chunks(stream, chosen.start, chosen.length),
+        status_code=206,
+        media_type=media_type,
+        headers=headers,
+    )

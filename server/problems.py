@@ -1,0 +1,97 @@
+"""Errors as RFC 9457 problem documents; the one place domain errors become HTTP."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from records import errors
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+_STATUS: list[tuple[type[errors.RecordError], int, str]] = [
+    (errors.MalformedInput, 400, "Malformed request"),
+    (errors.Unauthenticated, 401, "Not signed in"),
+    (errors.Forbidden, 403, "Not allowed"),
+    (errors.NotFound, 404, "Not found"),
+    (errors.Conflict, 409, "Conflict"),
+    (errors.StaleRevision, 412, "Precondition failed"),
+    (errors.TooLarge, 413, "Content too large"),
+    (errors.PreconditionRequired, 428, "Precondition required"),
+    (errors.UnsupportedMediaType, 415, "Unsupported media type"),
+    (errors.InvalidInput, 422, "Invalid input"),
+    (errors.TooManyAttempts, 429, "Too many attempts"),
+    (errors.Unavailable, 503, "Service unavailable"),
+]
+
+_TITLES = {status: title for _, status, title in _STATUS} | {
+    405: "Method not allowed",
+    500: "Internal error",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors_list: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors_list is not None:
+        body["errors"] = errors_list
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+    )
+
+
+def from_record_error(exc: errors.RecordError) -> JSONResponse:
+    status, title = next(((s, t) for cls, s, t in _STATUS if isinstance(exc, cls)), (500, None))
+    headers = {"WWW-Authenticate": 'Bearer realm="ppud"'} if status == 401 else None
+    listed = None
+    if isinstance(exc, errors.InvalidInput):
+        listed = [{"field": p.field, "message": p.message} for p in exc.errors]
+    return problem(status, exc.detail, title=title, errors_list=listed, headers=headers)
+
+
+async def record_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.RecordError)
+    return from_record_error(exc)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        detail = f"there is no route {request.url.path}"
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        detail = str(exc.detail)
+    return problem(exc.status_code, detail, headers=exc.headers)
+
+
+async def database_down_handler(request: Request, exc: Exception) -> Response:
+    logger.error("database unavailable: %s", type(exc).__name__)
+    return problem(503, "the database is not answering; try again shortly")
+
+
+HANDLERS: dict[Any, Any] = {
+    errors.RecordError: record_error_handler,
+    HTTPException: http_error_handler,
+    ServerSelectionTimeoutError: database_down_handler,
+    ConnectionFailure: database_down_handler,
+}

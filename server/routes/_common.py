@@ -1,0 +1,60 @@
+"""Small helpers every route module shares."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from records.errors import InvalidInput, MalformedInput, TooLarge
+from records.paging import Page
+
+MAX_JSON_BYTES = 1024 * 1024
+
+
+async def read_json(request: Request) -> Any:
+    """The parsed JSON body, or MalformedInput saying what is wrong."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON_BYTES:
+            raise TooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES} bytes")
+    if not body.strip():
+        raise MalformedInput("the request needs a JSON body")
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedInput(f"the body is not valid JSON: {exc}") from exc
+
+
+def query_int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise InvalidInput.field(name, f"must be a whole number, not {raw!r}") from exc
+
+
+def query_time(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidInput.field(name, "must be an ISO 8601 date or time") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def page_response(page: Page, view: Callable[[dict[str, Any]], dict[str, Any]]) -> JSONResponse:
+    return JSONResponse({"items": [view(i) for i in page.items], "next_cursor": page.next_cursor})
+
+
+def paging(request: Request) -> dict[str, Any]:
+    return {"limit": query_int(request, "limit"), "cursor": request.query_params.get("cursor")}

@@ -1,0 +1,45 @@
+"""The audit trail, read-only."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from records import audit
+from server.auth import authenticate
+from server.routes._common import page_response, paging, query_time
+from server.state import services
+
+
+async def list_audit(request: Request) -> Response:
+    """
+    summary: Audit events, newest first (manager and up see everyone's)
+    tags: [audit]
+    parameters:
+      - {name: case_id, in: query, schema: {type: string}}
+      - {name: document_id, in: query, schema: {type: string}}
+      - {name: user, in: query, schema: {type: string}}
+      - {name: since, in: query, schema: {type: string, format: date-time}}
+      - {name: until, in: query, schema: {type: string, format: date-time}}
+      - {$ref: "#/components/parameters/limit"}
+      - {$ref: "#/components/parameters/cursor"}
+    responses:
+      200: {description: A page of events, content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}}
+    """
+    actor = await authenticate(request)
+    params = request.query_params
+    found = await audit.list_events(
+        services(request).store,
+        actor,
+        case_id=params.get("case_id"),
+        document_id=params.get("document_id"),
+        user=params.get("user"),
+        since=query_time(request, "since"),
+        until=query_time(request, "until"),
+        **paging(request),
+    )
+    return page_response(found, audit.event_view)
+
+
+routes = [Route("/audit", list_audit, methods=["GET"])]

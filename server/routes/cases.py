@@ -1,0 +1,111 @@
+"""Case and folder routes."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from records import cases, documents, folders
+from server.auth import authenticate
+from server.routes._common import page_response, paging, read_json
+from server.state import services
+
+
+async def create_case(request: Request) -> Response:
+    """
+    summary: Open a case for an offender
+    tags: [cases]
+    requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/CaseInput"}}}}
+    responses:
+      201: {description: The new case, content: {application/json: {schema: {$ref: "#/components/schemas/Case"}}}}
+      422: {$ref: "#/components/responses/Invalid"}
+    """
+    actor = await authenticate(request)
+    store = services(request).store
+    created = await cases.create_case(store, actor, await read_json(request))
+    return JSONResponse(await cases.case_detail(store, created), status_code=201)
+
+
+async def list_cases(request: Request) -> Response:
+    """
+    summary: List the cases the caller may see
+    tags: [cases]
+    parameters:
+      - {name: offender_id, in: query, schema: {type: string}}
+      - {name: team, in: query, schema: {type: string}}
+      - {name: state, in: query, schema: {type: string}}
+      - {$ref: "#/components/parameters/limit"}
+      - {$ref: "#/components/parameters/cursor"}
+    responses:
+      200: {description: A page of cases, content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}}
+    """
+    actor = await authenticate(request)
+    params = request.query_params
+    found = await cases.list_cases(
+        services(request).store,
+        actor,
+        offender_id=params.get("offender_id"),
+        team=params.get("team"),
+        state=params.get("state"),
+        **paging(request),
+    )
+    return page_response(found, cases.case_summary)
+
+
+async def get_case(request: Request) -> Response:
+    """
+    summary: Read a case with its offender, folders, tasks and deadlines
+    tags: [cases]
+    responses:
+      200: {description: The case, content: {application/json: {schema: {$ref: "#/components/schemas/Case"}}}}
+      404: {$ref: "#/components/responses/NotFound"}
+    """
+    actor = await authenticate(request)
+    store = services(request).store
+    case = await cases.get_case(store, actor, request.path_params["case_id"])
+    return JSONResponse(await cases.case_detail(store, case))
+
+
+async def create_folder(request: Request) -> Response:
+    """
+    summary: Add a folder to a case
+    tags: [cases]
+    requestBody: {required: true, content: {application/json: {schema: {$ref: "#/components/schemas/FolderInput"}}}}
+    responses:
+      201: {description: The new folder, content: {application/json: {schema: {$ref: "#/components/schemas/Folder"}}}}
+      404: {$ref: "#/components/responses/NotFound"}
+      409: {$ref: "#/components/responses/Conflict"}
+    """
+    actor = await authenticate(request)
+    store = services(request).store
+    case = await cases.get_case(store, actor, request.path_params["case_id"])
+    created = await folders.create_folder(store, actor, case, await read_json(request))
+    return JSONResponse(folders.folder_view(created), status_code=201)
+
+
+async def list_case_documents(request: Request) -> Response:
+    """
+    summary: List a case's documents
+    tags: [documents]
+    responses:
+      200: {description: The case's documents, content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}}
+      404: {$ref: "#/components/responses/NotFound"}
+    """
+    actor = await authenticate(request)
+    store = services(request).store
+    case = await cases.get_case(store, actor, request.path_params["case_id"])
+    found = await documents.list_case_documents(store, actor, case)
+    now = store.now()
+    return JSONResponse(
+        {"items": [documents.document_view(d, now=now) for d in found], "next_cursor": None}
+    )
+
+
+routes = [
+    Route("/cases", create_case, methods=["POST"]),
+    Route("/cases", list_cases, methods=["GET"]),
+    Route("/cases/{case_id}", get_case, methods=["GET"]),
+    Route("/cases/{case_id}/folders", create_folder, methods=["POST"]),
+    Route("/cases/{case_id}/documents", list_case_documents, methods=["GET"]),
+]

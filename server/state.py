@@ -1,0 +1,22 @@
+"""The services an app instance holds, built in its lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from records.store import Store
+from server.config import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+
+
+def services(request: Request) -> Services:
+    found = request.app.state.services
+    assert isinstance(found, Services)
+    return found

@@ -1,0 +1,191 @@
+"""Shared fixtures: one embedded database per test session, a fresh database per test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+import pytest
+import uvicorn
+from pymongo import AsyncMongoClient
+from starlette.applications import Starlette
+
+from records import credentials, users
+from records.actors import SYSTEM, Actor
+from records.indexes import ensure_indexes
+from records.store import Store
+from server.app import create_app
+from server.config import Settings
+from server.embedded_db import EmbeddedDatabase
+
+# The sample documents live in shared/, beside the repository (as in CI's clone).
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+PASSWORD = "a long enough test password"
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with EmbeddedDatabase(tmp_path_factory.mktemp("ppud-data")) as embedded:
+        yield embedded.uri
+
+
+@pytest.fixture(scope="session")
+async def mongo_client(database_uri: str) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(database_uri, tz_aware=True)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def store(mongo_client: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[Store]:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    # Small chunks make multi-chunk files (and range reads across chunks) cheap.
+    active = Store(client=mongo_client, db=mongo_client[name], chunk_size=64 * 1024)
+    await ensure_indexes(active)
+    yield active
+    await mongo_client.drop_database(name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, max_upload_bytes=8 * 1024 * 1024)
+
+
+@pytest.fixture
+async def app(settings: Settings, store: Store) -> AsyncIterator[Starlette]:
+    application = create_app(settings, store=store)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def anonymous(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    level: str
+    team: str
+    totp_secret: str
+    token: str
+    client: httpx.AsyncClient
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, self.username, self.level, self.team)  # type: ignore[arg-type]
+
+    def totp(self) -> str:
+        return pyotp.TOTP(self.totp_secret).now()
+
+
+MakeUser = Callable[..., Awaitable[User]]
+
+
+@pytest.fixture
+async def make_user(app: Starlette, store: Store) -> AsyncIterator[MakeUser]:
+    """Create a user with a token and an API client that sends it."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(level: str = "caseworker", team: str = "ppcs", **extra: Any) -> User:
+        name = extra.pop("username", None) or f"{level}-{uuid.uuid4().hex[:6]}"
+        created = await users.create_user(
+            store, SYSTEM, name, level=level, team=team, password=PASSWORD, **extra
+        )
+        token = await credentials.create_token(store, SYSTEM, name)
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 41000))
+        client = httpx.AsyncClient(
+            transport=transport,
+            base_url="http://testserver/api/v1",
+            headers={"Authorization": f"Bearer {token.token}"},
+        )
+        clients.append(client)
+        return User(created.id, name, level, team, created.totp_secret, token.token, client)
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def caseworker(make_user: MakeUser) -> User:
+    return await make_user("caseworker")
+
+
+@pytest.fixture
+async def offender(caseworker: User) -> dict[str, Any]:
+    response = await caseworker.client.post(
+        "/offenders",
+        json={"family_name": "Example", "given_names": "Alex Sam", "date_of_birth": "1985-04-12"},
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+@pytest.fixture
+async def case(caseworker: User, offender: dict[str, Any]) -> dict[str, Any]:
+    response = await caseworker.client.post(
+        "/cases",
+        json={
+            "offender_id": offender["id"],
+            "case_type": "recall",
+            "title": "Recall review",
+            "team": "ppcs",
+        },
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def upload(
+    client: httpx.AsyncClient,
+    case_id: str,
+    content: bytes,
+    filename: str = "report.pdf",
+    **fields: str,
+) -> httpx.Response:
+    data = {"title": "A report", "doc_type": "other", **fields}
+    return await client.post(
+        f"/cases/{case_id}/documents",
+        data=data,
+        files={"file": (filename, content, "application/octet-stream")},
+    )
+
+
+@pytest.fixture
+async def document(caseworker: User, case: dict[str, Any]) -> dict[str, Any]:
+    pdf = (CORPUS / "pdf-samples" / "001-trivial" / "minimal-document.pdf").read_bytes()
+    response = await upload(caseworker.client, case["id"], pdf, "minimal.pdf", doc_type="licence")
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+@contextlib.asynccontextmanager
+async def live_server(app: Starlette) -> AsyncIterator[str]:
+    """Serve app over real TCP on a free port, for tests that need sockets."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def with_limit(settings: Settings, max_bytes: int) -> Settings:
+    return replace(settings, max_upload_bytes=max_bytes)

@@ -1,0 +1,1 @@
+"""Server-rendered pages for caseworkers (issue 5)."""

@@ -11,7 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from records import audit, files
 from records.actors import Actor
 from records.documents import DOCUMENTS, load, version_record
-from records.errors import DocumentLocked, NotFound
+from records.errors import Conflict, DocumentLocked, NotFound
 from records.files import StoredFile
 from records.policy import Action
 from records.store import Store, as_utc
@@ -54,11 +54,15 @@ async def add_version(
         }
         if check_in:
             changes["lock"] = None
-        await store.db[DOCUMENTS].update_one(
+        appended = await store.db[DOCUMENTS].update_one(
             {"_id": current["_id"], "current_version": number - 1},
             {"$push": {"versions": version}, "$set": changes},
             session=session,
         )
+        if appended.matched_count != 1:
+            # The transaction's own read said otherwise; refuse rather than
+            # acknowledge a version that was never recorded.
+            raise Conflict("the document changed while the version was added; try again")
         await files.commit(store, stored.file_id, session)
         await audit.record(
             store,

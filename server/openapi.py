@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 from starlette.schemas import SchemaGenerator
 
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -193,6 +195,19 @@ BASE: dict[str, Any] = {
 }
 
 generator = SchemaGenerator(BASE)
+_PATH_PARAMETER = re.compile(r"{(\w+)}")
+
+
+def describe(routes: list[BaseRoute]) -> dict[str, Any]:
+    """The schema for routes, with each path's {parameters} declared as OpenAPI requires."""
+    schema = generator.get_schema(routes=routes)
+    for path, operations in schema.get("paths", {}).items():
+        names = _PATH_PARAMETER.findall(path)
+        if names:
+            operations["parameters"] = [
+                {"name": name, "in": "path", "required": True, "schema": _STR} for name in names
+            ]
+    return schema
 
 
 async def openapi(request: Request) -> Response:
@@ -203,4 +218,4 @@ async def openapi(request: Request) -> Response:
     responses:
       200: {description: OpenAPI 3.1}
     """
-    return JSONResponse(generator.get_schema(routes=request.app.routes))
+    return JSONResponse(describe(request.app.routes))

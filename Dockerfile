@@ -1,0 +1,23 @@
+# The PPUD application image; docker-compose.yml runs it against MongoDB 8.
+FROM python:3.11-slim-bookworm
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libmagic1 \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements.lock pyproject.toml ./
+RUN pip install --no-cache-dir -r requirements.lock
+COPY server ./server
+COPY records ./records
+COPY dossier_builder ./dossier_builder
+COPY retention ./retention
+COPY search ./search
+COPY web ./web
+RUN pip install --no-cache-dir --no-deps .
+
+RUN useradd --system --home /var/lib/ppud ppud && mkdir -p /var/lib/ppud && chown ppud /var/lib/ppud
+USER ppud
+ENV PPUD_HOST=0.0.0.0 PPUD_PORT=8000 PPUD_DATA_DIR=/var/lib/ppud PPUD_ENV=production
+EXPOSE 8000
+CMD ["ppud", "serve"]

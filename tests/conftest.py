@@ -177,7 +177,8 @@ async def live_server(app: Starlette) -> AsyncIterator[str]:
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    # uvicorn offers no start event; polling its flag is the documented way.
+    while not server.started:  # noqa: ASYNC110
         await asyncio.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:

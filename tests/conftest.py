@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
@@ -25,8 +26,12 @@ from server.app import create_app
 from server.config import Settings
 from server.embedded_db import EmbeddedDatabase
 
-# The sample documents live in shared/, beside the repository (as in CI's clone).
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+# The sample documents live in shared/, beside the repository (as in CI's clone);
+# PPUD_TEST_CORPUS points elsewhere when the checkout is laid out differently.
+CORPUS = Path(
+    os.environ.get("PPUD_TEST_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus"
+)
+assert CORPUS.is_dir(), f"the sample documents are missing from {CORPUS}"
 PASSWORD = "a long enough test password"
 
 

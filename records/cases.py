@@ -75,8 +75,8 @@ async def get_case(
     oid = case_id if isinstance(case_id, ObjectId) else parse_id(case_id, kind="case")
     case = await store.db[CASES].find_one({"_id": oid})
     if case is None:
-        raise NotFound(f"no case with id {str(case_id)!r}")
-    require(actor, action, case, what="case")
+        raise NotFound.absent("case", case_id)
+    require(actor, action, case, what="case", ident=case_id)
     return case
 
 

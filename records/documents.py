@@ -44,9 +44,13 @@ async def load(
     oid = parse_id(document_id, kind="document")
     document = await store.db[DOCUMENTS].find_one({"_id": oid})
     if document is None:
-        raise NotFound(f"no document with id {document_id!r}")
-    case = await cases.get_case(store, actor, document["case_id"], action=Action.CASE_READ)
-    require(actor, action, case, what="document")
+        raise NotFound.absent("document", document_id)
+    try:
+        case = await cases.get_case(store, actor, document["case_id"], action=Action.CASE_READ)
+    except NotFound as exc:
+        # Name the document, never the case id a stranger could not know.
+        raise NotFound.absent("document", document_id) from exc
+    require(actor, action, case, what="document", ident=document_id)
     return document, case
 
 

@@ -24,6 +24,11 @@ class RecordError(Exception):
 class NotFound(RecordError):
     """The record does not exist, or the caller may not know that it does."""
 
+    @classmethod
+    def absent(cls, kind: str, ident: object) -> NotFound:
+        """The one wording for "not there" and "not yours", so neither tells them apart."""
+        return cls(f"no {kind} with id {str(ident)!r}")
+
 
 class Forbidden(RecordError):
     """The caller may see the record but not do this to it."""

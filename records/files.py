@@ -16,8 +16,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
-from bson import ObjectId
-from gridfs.asynchronous.grid_file import AsyncGridIn
+from bson import Int64, ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import PyMongoError
 
@@ -28,6 +27,11 @@ from records.store import Store
 logger = logging.getLogger(__name__)
 
 STAGING = "uploads_staging"
+# The default GridFS bucket's collections, as AsyncGridFSBucket reads them.
+FILES = "fs.files"
+CHUNKS = "fs.chunks"
+# Chunks held in memory before one insert_many: 4 MiB at the default chunk size.
+FLUSH_CHUNKS = 4
 # A marker still being written is refreshed this often, so a slow upload is
 # never mistaken for an abandoned one.
 TOUCH_EVERY = timedelta(seconds=30)
@@ -43,7 +47,16 @@ class StoredFile:
 
 
 class FileSink:
-    """Streams one upload into GridFS, hashing and sniffing as the bytes pass."""
+    """Streams one upload into GridFS, hashing and sniffing as the bytes pass.
+
+    It writes the GridFS layout itself (chunks in ``fs.chunks``, then the file
+    document in ``fs.files``, per the GridFS specification) rather than through
+    AsyncGridIn: PyMongo 4.9 and later buffer up to 48 MiB of chunks per upload
+    before the first insert, so ten concurrent uploads could hold half a GiB,
+    and a half-received file would leave nothing for the cleanup to find.
+    Here at most FLUSH_CHUNKS chunks are held, and the bytes are readable with
+    AsyncGridFSBucket like any other GridFS file.
+    """
 
     def __init__(self, store: Store, filename: str, *, max_bytes: int) -> None:
         self._store = store
@@ -54,7 +67,10 @@ class FileSink:
         self._head = bytearray()
         self._media_type: str | None = None
         self._size = 0
-        self._grid_in: AsyncGridIn | None = None
+        self._pending = bytearray()
+        self._chunks: list[dict[str, Any]] = []
+        self._next_chunk = 0
+        self._open = False
         self._touched = store.now()
         self.stored: StoredFile | None = None
 
@@ -63,11 +79,11 @@ class FileSink:
         await self._store.db[STAGING].insert_one(
             {"_id": self._file_id, "started_at": now, "touched_at": now}
         )
-        self._grid_in = self._store.bucket.open_upload_stream_with_id(self._file_id, self._filename)
+        self._open = True
         return self
 
     async def write(self, chunk: bytes) -> None:
-        assert self._grid_in is not None, "use FileSink as an async context manager"
+        assert self._open, "use FileSink as an async context manager"
         self._size += len(chunk)
         if self._size > self._max_bytes:
             raise TooLarge(f"the file is larger than the limit of {self._max_bytes} bytes")
@@ -76,9 +92,26 @@ class FileSink:
         if self._media_type is None:
             self._head += chunk[: SNIFF_BYTES - len(self._head)]
             if len(self._head) >= SNIFF_BYTES:
+                # Refuse a forbidden type as soon as its head is in, not at the end.
                 self._media_type = sniff(bytes(self._head), self._filename)
-        await self._grid_in.write(chunk)
+
+        self._pending += chunk
+        size = self._store.chunk_size
+        while len(self._pending) >= size:
+            self._queue(bytes(self._pending[:size]))
+            del self._pending[:size]
+        if len(self._chunks) >= FLUSH_CHUNKS:
+            await self._flush()
         await self._touch()
+
+    def _queue(self, data: bytes) -> None:
+        self._chunks.append({"files_id": self._file_id, "n": self._next_chunk, "data": data})
+        self._next_chunk += 1
+
+    async def _flush(self) -> None:
+        if self._chunks:
+            await self._store.db[CHUNKS].insert_many(self._chunks, ordered=True)
+            self._chunks = []
 
     async def _touch(self) -> None:
         now = self._store.now()
@@ -88,34 +121,56 @@ class FileSink:
                 {"_id": self._file_id}, {"$set": {"touched_at": now}}
             )
 
+    async def _finish(self) -> StoredFile:
+        """Refuse an empty or forbidden file, else write the last chunk and the file record."""
+        if self._size == 0:
+            raise InvalidInput.field("file", "the file is empty")
+        media_type = self._media_type or sniff(bytes(self._head), self._filename)
+
+        if self._pending:
+            self._queue(bytes(self._pending))
+            self._pending.clear()
+        await self._flush()
+        await self._store.db[FILES].insert_one(
+            {
+                "_id": self._file_id,
+                "length": Int64(self._size),
+                "chunkSize": self._store.chunk_size,
+                "uploadDate": self._store.now(),
+                "filename": self._filename,
+                "metadata": {"sha256": self._hash.hexdigest(), "media_type": media_type},
+            }
+        )
+        return StoredFile(
+            self._file_id, self._filename, media_type, self._size, self._hash.hexdigest()
+        )
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._grid_in is not None
-        if exc_type is None and self._size == 0:
-            await self._grid_in.abort()
-            await discard(self._store, self._file_id)
-            raise InvalidInput.field("file", "the file is empty")
-        if exc_type is not None:
-            # A failed or cancelled upload (client gone, too large, refused
-            # type) removes its chunks at once rather than waiting for the sweep.
+        self._open = False
+        if exc_type is None:
             try:
-                await self._grid_in.abort()
-                await discard(self._store, self._file_id)
-            except PyMongoError:
-                logger.warning(
-                    "partial upload left for the sweep", extra={"file_id": str(self._file_id)}
-                )
-            return
+                self.stored = await self._finish()
+                return
+            except BaseException:
+                await self._discard_quietly()
+                raise
+        # A failed or cancelled upload (client gone, too large, refused type)
+        # removes its chunks at once rather than waiting for the sweep.
+        await self._discard_quietly()
 
-        media_type = self._media_type or sniff(bytes(self._head), self._filename)
-        await self._grid_in.close()
-        self.stored = StoredFile(
-            self._file_id, self._filename, media_type, self._size, self._hash.hexdigest()
-        )
+    async def _discard_quietly(self) -> None:
+        self._chunks = []
+        try:
+            await discard(self._store, self._file_id)
+        except PyMongoError:
+            logger.warning(
+                "partial upload left for the sweep", extra={"file_id": str(self._file_id)}
+            )
 
 
 async def commit(store: Store, file_id: ObjectId, session: AsyncClientSession) -> None:
@@ -127,8 +182,8 @@ async def discard(store: Store, file_id: ObjectId) -> None:
     """Remove a staged file's chunks, file record and marker; never a committed one."""
     if await store.db[STAGING].find_one({"_id": file_id}) is None:
         return  # committed with its version, or already gone
-    await store.db["fs.chunks"].delete_many({"files_id": file_id})
-    await store.db["fs.files"].delete_one({"_id": file_id})
+    await store.db[CHUNKS].delete_many({"files_id": file_id})
+    await store.db[FILES].delete_one({"_id": file_id})
     await store.db[STAGING].delete_one({"_id": file_id})
 
 

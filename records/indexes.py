@@ -41,6 +41,9 @@ _INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("versions.file_id", ASCENDING)]),
     ],
     files.STAGING: [IndexModel([("touched_at", ASCENDING)])],
+    # The indexes GridFS drivers create on first use; ours writes chunks itself.
+    files.CHUNKS: [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)],
+    files.FILES: [IndexModel([("filename", ASCENDING), ("uploadDate", ASCENDING)])],
     audit.COLLECTION: [
         IndexModel([("case_id", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("document_id", ASCENDING), ("_id", DESCENDING)]),

@@ -94,7 +94,7 @@ async def get_offender(store: Store, actor: Actor, offender_id: str) -> dict[str
     require(actor, Action.OFFENDER_READ, what="offender")
     found = await store.db[OFFENDERS].find_one({"_id": parse_id(offender_id, kind="offender")})
     if found is None:
-        raise NotFound(f"no offender with id {offender_id!r}")
+        raise NotFound.absent("offender", offender_id)
     return found
 
 
@@ -114,7 +114,7 @@ async def update_offender(
     except DuplicateKeyError as exc:
         raise Duplicate("an offender with that NOMS number already exists") from exc
     if updated is None:
-        raise NotFound(f"no offender with id {offender_id!r}")
+        raise NotFound.absent("offender", offender_id)
 
     await audit.record(
         store, actor, "offender.update", f"offender:{oid}", detail={"fields": sorted(changes)}

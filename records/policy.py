@@ -63,14 +63,26 @@ def allows(actor: Actor, action: Action, case: dict[str, Any] | None = None) -> 
 
 
 def require(
-    actor: Actor, action: Action, case: dict[str, Any] | None = None, *, what: str = ""
+    actor: Actor,
+    action: Action,
+    case: dict[str, Any] | None = None,
+    *,
+    what: str = "record",
+    ident: object = None,
 ) -> None:
-    """Raise NotFound for an invisible record, Forbidden for a refused action."""
+    """Raise NotFound for an invisible record, Forbidden for a refused action.
+
+    With ident given, the NotFound reads exactly as it would for an absent
+    record, so a caller cannot tell the two apart from the message.
+    """
+    hidden = (
+        NotFound.absent(what, ident) if ident is not None else NotFound(f"no {what} with that id")
+    )
     if case is not None and not can_see_case(actor, case):
-        raise NotFound(f"no {what or 'record'} with that id")
+        raise hidden
     if not allows(actor, action, case):
         if action in _READS:
-            raise NotFound(f"no {what or 'record'} with that id")
+            raise hidden
         raise Forbidden(f"{actor.level} users may not perform {action.value}")
 
 

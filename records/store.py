@@ -40,7 +40,7 @@ def parse_id(value: str, *, kind: str) -> ObjectId:
     try:
         return ObjectId(value)
     except (InvalidId, TypeError) as exc:
-        raise NotFound(f"no {kind} with id {value!r}") from exc
+        raise NotFound.absent(kind, value) from exc
 
 
 def open_store(uri: str, database: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Store:

@@ -123,7 +123,7 @@ async def get_user(store: Store, user_id: str) -> dict[str, Any]:
     if ObjectId.is_valid(user_id):
         user = await store.db[USERS].find_one({"_id": ObjectId(user_id)})
     if user is None:
-        raise NotFound(f"no user with id {user_id!r}")
+        raise NotFound.absent("user", user_id)
     return user
 
 

@@ -21,7 +21,10 @@ class Fields:
     def fail(self, field: str, message: str) -> None:
         self.problems.append(FieldProblem(field, message))
 
-    def text(self, field: str, *, required: bool = True, max_length: int = 500) -> str | None:
+    def text(
+        self, field: str, *, required: bool = True, max_length: int = 500, strip: bool = True
+    ) -> str | None:
+        """A string field; strip=False keeps surrounding spaces (passwords)."""
         value = self.data.get(field)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -30,7 +33,8 @@ class Fields:
         if not isinstance(value, str):
             self.fail(field, "must be a string")
             return None
-        value = value.strip()
+        if strip:
+            value = value.strip()
         if len(value) > max_length:
             self.fail(field, f"must be at most {max_length} characters")
         elif has_control_characters(value):

@@ -41,7 +41,7 @@ async def add_version(
         # before the upload may have changed while the bytes streamed in.
         current = await store.db[DOCUMENTS].find_one({"_id": document["_id"]}, session=session)
         if current is None:
-            raise NotFound(f"no document with id {document_id!r}")
+            raise NotFound.absent("document", document_id)
         check_not_locked_by_other(store, actor, current)
 
         number = current["current_version"] + 1

@@ -9,6 +9,7 @@ import getpass
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
@@ -57,7 +58,15 @@ def run_with_store(settings: Settings, work: Callable[[Store], Awaitable[int]]) 
 # --- serve -----------------------------------------------------------------
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(settings: Settings, _: argparse.Namespace) -> int:
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises the signal
+    # through the handler it found; ours turns it into an ordinary exit, so the
+    # embedded database below is stopped by its context manager, not orphaned.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with database_uri(settings) as uri:
         settings = settings.with_database_uri(uri)
         print(f"PPUD is serving on http://{settings.host}:{settings.port}", file=sys.stderr)

@@ -10,6 +10,8 @@ from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import Scope
 
 from records import errors
 
@@ -79,9 +81,29 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
         detail = f"there is no route {request.url.path}"
     elif exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
+        # Each method is its own Route, so Starlette's Allow names only the first
+        # route that matched the path; RFC 9110 section 15.5.6 wants them all.
+        # Match from the top, as the router did before any Mount narrowed the scope.
+        top: Scope = {"type": "http", "path": request.url.path, "root_path": "", "method": ""}
+        methods = sorted(_methods_for(request.app.router.routes, top))
+        return problem(405, detail, headers={"Allow": ", ".join(methods)})
     else:
         detail = str(exc.detail)
     return problem(exc.status_code, detail, headers=exc.headers)
+
+
+def _methods_for(routes: list[BaseRoute], scope: Scope) -> set[str]:
+    """Every method some route answers for this scope's path."""
+    methods: set[str] = set()
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        if isinstance(route, Mount):
+            methods |= _methods_for(route.routes, {**scope, **child})
+        elif isinstance(route, Route) and route.methods:
+            methods |= route.methods
+    return methods
 
 
 async def database_down_handler(request: Request, exc: Exception) -> Response:

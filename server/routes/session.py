@@ -28,7 +28,7 @@ async def sign_in(request: Request) -> Response:
     app = services(request)
     fields = Fields(await read_json(request))
     username = fields.text("username", max_length=64)
-    password = fields.text("password", max_length=1024)
+    password = fields.text("password", max_length=1024, strip=False)
     totp = fields.text("totp", max_length=12)
     fields.check()
     assert username and password and totp

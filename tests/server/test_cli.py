@@ -1,0 +1,224 @@
+"""The ppud command run for real, in child processes, each with its own data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil  # type: ignore[import-untyped]
+import pyotp
+import pytest
+
+from tests.conftest import PASSWORD
+
+CLI = [sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())"]
+REPOSITORY = Path(__file__).resolve().parents[2]
+COMMAND_TIMEOUT = 120.0
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 20.0
+
+
+def environment(data_dir: Path, **extra: str) -> dict[str, str]:
+    # No PPUD_MONGODB_URI: every command must find or start the embedded database.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PPUD_")}
+    return inherited | {"PPUD_DATA_DIR": str(data_dir)} | extra
+
+
+def ppud(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        env=environment(data_dir),
+        cwd=REPOSITORY,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+
+
+def create_user(data_dir: Path, username: str) -> subprocess.CompletedProcess[str]:
+    return ppud(
+        data_dir,
+        *("users", "create", username, "--level", "caseworker", "--team", "t"),
+        *("--password-stdin", "--json"),
+        stdin=PASSWORD + "\n",
+    )
+
+
+def only_json_object(stdout: str) -> dict[str, Any]:
+    lines = stdout.splitlines()
+    assert len(lines) == 1, stdout
+    parsed = json.loads(lines[0])
+    assert isinstance(parsed, dict)
+    return parsed
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_healthy(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"serve exited early:\n{log.read_text()}"
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"serve did not answer within {START_TIMEOUT:.0f} s:\n{log.read_text()}")
+
+
+def is_gone(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.fixture(scope="module")
+def alice(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A data directory in which `users create alice` has run (once per module: it is slow)."""
+    data_dir = tmp_path_factory.mktemp("ppud-cli")
+    return data_dir, create_user(data_dir, "alice")
+
+
+def test_cli_users_create_json_prints_one_object_and_nothing_else(
+    alice: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    data_dir, result = alice
+
+    created = only_json_object(result.stdout)
+
+    assert result.returncode == 0, result.stderr
+    assert set(created) == {"id", "username", "totp_secret"}
+    assert created["username"] == "alice"
+    assert len(pyotp.TOTP(created["totp_secret"]).now()) == 6
+    # The command started the database for itself and stopped it again.
+    assert not (data_dir / "db" / "endpoint.json").exists()
+
+
+def test_cli_users_create_without_password_keeps_stdout_to_the_object(tmp_path: Path) -> None:
+    result = ppud(tmp_path, "users", "create", "bob", "--level", "viewer", "--team", "t", "--json")
+
+    assert result.returncode == 0, result.stderr
+    assert only_json_object(result.stdout)["username"] == "bob"
+    assert "no password given" in result.stderr
+
+
+def test_cli_tokens_create_json_prints_a_token(
+    alice: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    data_dir, _ = alice
+
+    result = ppud(data_dir, "tokens", "create", "alice", "--json")
+
+    assert result.returncode == 0, result.stderr
+    printed = only_json_object(result.stdout)
+    assert printed["token"].startswith("ppud_")
+    assert len(printed["token"]) > 30
+
+
+def test_cli_users_create_duplicate_fails_with_a_readable_message(
+    alice: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    data_dir, _ = alice
+
+    again = create_user(data_dir, "alice")
+
+    assert again.returncode != 0
+    assert again.stdout == ""
+    assert "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_cli_users_create_refuses_a_short_password(tmp_path: Path) -> None:
+    result = ppud(
+        tmp_path,
+        *("users", "create", "erin", "--level", "viewer", "--team", "t", "--password-stdin"),
+        stdin="short\n",
+    )
+
+    assert result.returncode != 0
+    assert "password" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_users_create_refuses_an_unknown_level(tmp_path: Path) -> None:
+    result = ppud(tmp_path, "users", "create", "frank", "--level", "superuser", "--team", "t")
+
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+    assert "superuser" in result.stderr
+    assert result.stdout == ""
+    # argparse refused it before any database was started.
+    assert not (tmp_path / "db").exists()
+
+
+def test_cli_tokens_create_for_an_unknown_user_fails_readably(tmp_path: Path) -> None:
+    result = ppud(tmp_path, "tokens", "create", "nobody", "--json")
+
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "nobody" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_admin_commands_work_while_the_server_runs(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    log = tmp_path / "serve.log"
+    base = f"http://127.0.0.1:{free_port()}"
+    env = environment(data_dir, PPUD_PORT=base.rsplit(":", 1)[1])
+
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [*CLI, "serve"], env=env, cwd=REPOSITORY, stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_until_healthy(base, server, log)
+            endpoint = json.loads((data_dir / "db" / "endpoint.json").read_text())
+
+            created = create_user(data_dir, "grace")
+            issued = ppud(data_dir, "tokens", "create", "grace", "--json")
+
+            assert created.returncode == 0, created.stderr
+            assert issued.returncode == 0, issued.stderr
+            token = only_json_object(issued.stdout)["token"]
+            me = httpx.get(
+                f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+            )
+            assert me.status_code == 200, me.text
+            assert me.json()["username"] == "grace"
+            # The commands attached to the server's database and left it running.
+            assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
+            assert json.loads((data_dir / "db" / "endpoint.json").read_text()) == endpoint
+
+            server.send_signal(signal.SIGTERM)
+            status = server.wait(timeout=STOP_TIMEOUT)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+
+    # A clean exit, not death by the signal: the embedded database was stopped
+    # by serve itself, which removes the endpoint file as it does so.
+    assert status == 0, log.read_text()
+    assert not (data_dir / "db" / "endpoint.json").exists()
+    assert is_gone(endpoint["pid"])
+    after = ppud(data_dir, "tokens", "create", "grace", "--json")
+    assert after.returncode == 0, after.stderr
+    assert only_json_object(after.stdout)["token"].startswith("ppud_")

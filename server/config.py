@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 GIB = 1024**3
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(ValueError):
@@ -50,6 +51,12 @@ class Settings:
         return replace(self, mongodb_uri=Secret(uri))
 
 
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    # An empty variable counts as unset: `make run` exports every setting,
+    # defined or not, and an empty PPUD_HOST should not mean "listen nowhere".
+    return env.get(name) or default
+
+
 def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -65,25 +72,30 @@ def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
-    environment = env.get("PPUD_ENV", "development")
+    environment = _text(env, "PPUD_ENV", "development")
     if environment not in ("development", "production"):
         raise ConfigError(f"PPUD_ENV must be development or production, not {environment!r}")
-    log_format = env.get("PPUD_LOG_FORMAT", "auto")
+    log_format = _text(env, "PPUD_LOG_FORMAT", "auto")
     if log_format not in ("auto", "json", "text"):
         raise ConfigError(f"PPUD_LOG_FORMAT must be auto, json or text, not {log_format!r}")
+    log_level = _text(env, "PPUD_LOG_LEVEL", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(
+            f"PPUD_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}"
+        )
     uri = env.get("PPUD_MONGODB_URI") or None
 
     return Settings(
-        host=env.get("PPUD_HOST", "127.0.0.1"),
+        host=_text(env, "PPUD_HOST", "127.0.0.1"),
         port=_integer(env, "PPUD_PORT", 8000, minimum=0),
-        data_dir=Path(env.get("PPUD_DATA_DIR", "var")),
+        data_dir=Path(_text(env, "PPUD_DATA_DIR", "var")),
         mongodb_uri=Secret(uri) if uri else None,
-        database=env.get("PPUD_DATABASE", "ppud"),
+        database=_text(env, "PPUD_DATABASE", "ppud"),
         max_upload_bytes=_integer(env, "PPUD_MAX_UPLOAD_BYTES", 2 * GIB, minimum=1),
         orphan_grace_minutes=_integer(env, "PPUD_ORPHAN_GRACE_MINUTES", 60, minimum=1),
         sweep_interval_minutes=_integer(env, "PPUD_SWEEP_INTERVAL_MINUTES", 30, minimum=1),
         environment=environment,
-        log_level=env.get("PPUD_LOG_LEVEL", "INFO").upper(),
+        log_level=log_level,
         log_format=log_format,
         workers=_integer(env, "PPUD_WORKERS", 1, minimum=1),
     )

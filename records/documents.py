@@ -19,6 +19,7 @@ from records.errors import (
     StaleRevision,
 )
 from records.files import StoredFile
+from records.paging import Page, page
 from records.policy import Action, require
 from records.store import Store, as_utc, iso, parse_id
 from records.validation import Fields
@@ -212,27 +213,32 @@ async def update_metadata(
         raise InvalidInput.field(sorted(unknown)[0], "is not an editable field")
     changes = await read_fields(store, case, data, partial=True)
 
-    updated = await store.db[DOCUMENTS].find_one_and_update(
-        {"_id": document["_id"], "revision": expected_revision},
-        {"$set": {**changes, "updated_at": store.now()}, "$inc": {"revision": 1}},
-        return_document=ReturnDocument.AFTER,
-    )
-    if updated is None:
-        raise StaleRevision(
-            f"the document has changed since revision {expected_revision}; "
-            "fetch it again and reapply your change"
+    # The change and its audit event commit together or not at all.
+    async def apply(session: AsyncClientSession) -> dict[str, Any]:
+        updated = await store.db[DOCUMENTS].find_one_and_update(
+            {"_id": document["_id"], "revision": expected_revision},
+            {"$set": {**changes, "updated_at": store.now()}, "$inc": {"revision": 1}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
         )
+        if updated is None:
+            raise StaleRevision(
+                f"the document has changed since revision {expected_revision}; "
+                "fetch it again and reapply your change"
+            )
+        await audit.record(
+            store,
+            actor,
+            "document.update",
+            f"document:{document['_id']}",
+            case_id=case["_id"],
+            document_id=document["_id"],
+            session=session,
+            detail={"fields": sorted(changes), "revision": updated["revision"]},
+        )
+        return updated
 
-    await audit.record(
-        store,
-        actor,
-        "document.update",
-        f"document:{document['_id']}",
-        case_id=case["_id"],
-        document_id=document["_id"],
-        detail={"fields": sorted(changes), "revision": updated["revision"]},
-    )
-    return updated
+    return await store.transaction(apply)
 
 
 async def set_sharing(store: Store, actor: Actor, document_id: str, data: Any) -> dict[str, Any]:
@@ -241,22 +247,28 @@ async def set_sharing(store: Store, actor: Actor, document_id: str, data: Any) -
         raise InvalidInput.field("shared_with_external", "must be true or false")
     shared = data["shared_with_external"]
 
-    updated = await store.db[DOCUMENTS].find_one_and_update(
-        {"_id": document["_id"]},
-        {"$set": {"shared_with_external": shared, "updated_at": store.now()}},
-        return_document=ReturnDocument.AFTER,
-    )
-    await audit.record(
-        store,
-        actor,
-        "document.sharing",
-        f"document:{document['_id']}",
-        case_id=case["_id"],
-        document_id=document["_id"],
-        detail={"shared_with_external": shared},
-    )
-    assert updated is not None
-    return updated
+    async def apply(session: AsyncClientSession) -> dict[str, Any]:
+        updated = await store.db[DOCUMENTS].find_one_and_update(
+            {"_id": document["_id"]},
+            {"$set": {"shared_with_external": shared, "updated_at": store.now()}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if updated is None:
+            raise NotFound.absent("document", document_id)
+        await audit.record(
+            store,
+            actor,
+            "document.sharing",
+            f"document:{document['_id']}",
+            case_id=case["_id"],
+            document_id=document["_id"],
+            session=session,
+            detail={"shared_with_external": shared},
+        )
+        return updated
+
+    return await store.transaction(apply)
 
 
 def version_view(version: dict[str, Any]) -> dict[str, Any]:
@@ -295,11 +307,16 @@ def document_view(document: dict[str, Any], *, now: datetime) -> dict[str, Any]:
 
 
 async def list_case_documents(
-    store: Store, actor: Actor, case: dict[str, Any]
-) -> list[dict[str, Any]]:
+    store: Store,
+    actor: Actor,
+    case: dict[str, Any],
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page:
+    """One page of the case's documents, in filing order."""
     require(actor, Action.DOCUMENT_READ, case, what="case")
-    found = store.db[DOCUMENTS].find({"case_id": case["_id"]})
-    return await found.sort("_id", 1).to_list()
+    return await page(store.db[DOCUMENTS], {"case_id": case["_id"]}, limit=limit, cursor=cursor)
 
 
 def lock_view(lock: dict[str, Any] | None, *, now: datetime) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from bson import Int64, ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import PyMongoError
 
-from records.errors import InvalidInput, TooLarge
+from records.errors import Conflict, InvalidInput, TooLarge
 from records.media import SNIFF_BYTES, sniff
 from records.store import Store
 
@@ -74,6 +74,10 @@ class FileSink:
         self._touched = store.now()
         self.stored: StoredFile | None = None
 
+    @property
+    def file_id(self) -> ObjectId:
+        return self._file_id
+
     async def __aenter__(self) -> FileSink:
         now = self._store.now()
         await self._store.db[STAGING].insert_one(
@@ -113,19 +117,25 @@ class FileSink:
             await self._store.db[CHUNKS].insert_many(self._chunks, ordered=True)
             self._chunks = []
 
-    async def _touch(self) -> None:
+    async def _touch(self, *, always: bool = False) -> None:
         now = self._store.now()
-        if now - self._touched >= TOUCH_EVERY:
-            self._touched = now
-            await self._store.db[STAGING].update_one(
-                {"_id": self._file_id}, {"$set": {"touched_at": now}}
-            )
+        if not always and now - self._touched < TOUCH_EVERY:
+            return
+        self._touched = now
+        touched = await self._store.db[STAGING].update_one(
+            {"_id": self._file_id, "discarding": {"$ne": True}}, {"$set": {"touched_at": now}}
+        )
+        if touched.matched_count == 0:
+            # The upload stalled past the grace period and the sweep took its
+            # chunks; going on would store a file with a hole in it.
+            raise _swept()
 
     async def _finish(self) -> StoredFile:
         """Refuse an empty or forbidden file, else write the last chunk and the file record."""
         if self._size == 0:
             raise InvalidInput.field("file", "the file is empty")
         media_type = self._media_type or sniff(bytes(self._head), self._filename)
+        await self._touch(always=True)
 
         if self._pending:
             self._queue(bytes(self._pending))
@@ -166,22 +176,46 @@ class FileSink:
     async def _discard_quietly(self) -> None:
         self._chunks = []
         try:
-            await discard(self._store, self._file_id)
+            # Unconditionally: nothing can have committed a file still being written,
+            # and after a sweep took the marker, later chunks must go too.
+            await _remove(self._store, self._file_id)
         except PyMongoError:
             logger.warning(
                 "partial upload left for the sweep", extra={"file_id": str(self._file_id)}
             )
 
 
+def _swept() -> Conflict:
+    return Conflict(
+        "the upload was idle so long that its staged bytes were removed; send the file again"
+    )
+
+
 async def commit(store: Store, file_id: ObjectId, session: AsyncClientSession) -> None:
-    """Inside the version's transaction: the bytes now belong to a record."""
-    await store.db[STAGING].delete_one({"_id": file_id}, session=session)
+    """Inside the version's transaction: the bytes now belong to a record.
+
+    Taking the marker is what commits; if the sweep has claimed or removed it,
+    the transaction fails rather than record a version without its bytes.
+    """
+    taken = await store.db[STAGING].delete_one(
+        {"_id": file_id, "discarding": {"$ne": True}}, session=session
+    )
+    if taken.deleted_count != 1:
+        raise _swept()
 
 
 async def discard(store: Store, file_id: ObjectId) -> None:
     """Remove a staged file's chunks, file record and marker; never a committed one."""
-    if await store.db[STAGING].find_one({"_id": file_id}) is None:
+    # Claim the marker first: a commit racing this then finds it claimed and
+    # fails, and a crash part-way leaves the marker for the next sweep.
+    claimed = await store.db[STAGING].update_one({"_id": file_id}, {"$set": {"discarding": True}})
+    if claimed.matched_count == 0:
         return  # committed with its version, or already gone
+    await _remove(store, file_id)
+
+
+async def _remove(store: Store, file_id: ObjectId) -> None:
+    """Chunks, then the file record, then the marker, so a crash leaves the marker last."""
     await store.db[CHUNKS].delete_many({"files_id": file_id})
     await store.db[FILES].delete_one({"_id": file_id})
     await store.db[STAGING].delete_one({"_id": file_id})

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from records import audit
 from records.actors import Actor
 from records.documents import DOCUMENTS, load
-from records.errors import DocumentLocked, Forbidden, InvalidInput
+from records.errors import Conflict, DocumentLocked, Forbidden, InvalidInput, NotFound
 from records.policy import Action, allows
 from records.store import Store, as_utc
 
 DEFAULT_MINUTES = 60
 MAX_MINUTES = 7 * 24 * 60
+# A free lock can be re-taken by a rival between our tries; a few suffice.
+TAKE_ATTEMPTS = 3
 
 
 def check_minutes(value: Any) -> int:
@@ -41,34 +44,61 @@ async def check_out(
         "expires_at": now + timedelta(minutes=minutes),
     }
 
-    # One conditional update: of two racing check-outs the database lets
-    # exactly one match the free-or-mine filter.
-    updated = await store.db[DOCUMENTS].find_one_and_update(
-        {
-            "_id": document["_id"],
-            "$or": [
-                {"lock": None},
-                {"lock.expires_at": {"$lte": now}},
-                {"lock.holder_id": actor.id},
-            ],
-        },
-        {"$set": {"lock": lock}},
-        return_document=ReturnDocument.AFTER,
-    )
-    if updated is None:
-        current = await store.db[DOCUMENTS].find_one({"_id": document["_id"]})
-        raise DocumentLocked((current or {}).get("lock", {}).get("holder", "another user"))
+    # The lock and its audit event commit together or not at all.
+    async def take(session: AsyncClientSession) -> dict[str, Any]:
+        updated = await _take(store, document, lock, now, session)
+        await audit.record(
+            store,
+            actor,
+            "lock.acquire",
+            f"document:{document['_id']}",
+            case_id=case["_id"],
+            document_id=document["_id"],
+            session=session,
+            detail={"minutes": minutes},
+        )
+        return updated
 
-    await audit.record(
-        store,
-        actor,
-        "lock.acquire",
-        f"document:{document['_id']}",
-        case_id=case["_id"],
-        document_id=document["_id"],
-        detail={"minutes": minutes},
-    )
-    return updated
+    return await store.transaction(take)
+
+
+async def _take(
+    store: Store,
+    document: dict[str, Any],
+    lock: dict[str, Any],
+    now: datetime,
+    session: AsyncClientSession,
+) -> dict[str, Any]:
+    """Set the lock if it is free, expired or the actor's own; else name the holder."""
+    for _ in range(TAKE_ATTEMPTS):
+        # One conditional update: of two racing check-outs the database lets
+        # exactly one match the free-or-mine filter.
+        updated = await store.db[DOCUMENTS].find_one_and_update(
+            {
+                "_id": document["_id"],
+                "$or": [
+                    {"lock": None},
+                    {"lock.expires_at": {"$lte": now}},
+                    {"lock.holder_id": lock["holder_id"]},
+                ],
+            },
+            {"$set": {"lock": lock}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if updated is not None:
+            return updated
+
+        current = await store.db[DOCUMENTS].find_one(
+            {"_id": document["_id"]}, {"lock": 1}, session=session
+        )
+        if current is None:
+            raise NotFound.absent("document", document["_id"])
+        held = current.get("lock")
+        if held and as_utc(held["expires_at"]) > now:
+            raise DocumentLocked(held["holder"])
+        # Released between the refused update and this read: try to take it again.
+    raise Conflict("the lock changed hands repeatedly while it was being taken; try again")
 
 
 async def release(
@@ -84,19 +114,28 @@ async def release(
     if lock["holder_id"] != actor.id and not allows(actor, Action.LOCK_FORCE_RELEASE, case):
         raise Forbidden("only a manager or administrator may force a lock open")
 
-    updated = await store.db[DOCUMENTS].find_one_and_update(
-        {"_id": document["_id"], "lock.holder_id": lock["holder_id"]},
-        {"$set": {"lock": None}},
-        return_document=ReturnDocument.AFTER,
-    )
     forced = lock["holder_id"] != actor.id
-    await audit.record(
-        store,
-        actor,
-        "lock.force_release" if forced else "lock.release",
-        f"document:{document['_id']}",
-        case_id=case["_id"],
-        document_id=document["_id"],
-        detail={"holder": lock["holder"]},
-    )
-    return updated or document
+
+    async def free(session: AsyncClientSession) -> dict[str, Any]:
+        updated = await store.db[DOCUMENTS].find_one_and_update(
+            {"_id": document["_id"], "lock.holder_id": lock["holder_id"]},
+            {"$set": {"lock": None}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if updated is None:
+            # A racing release freed it first; only that one happened, and is audited.
+            return document
+        await audit.record(
+            store,
+            actor,
+            "lock.force_release" if forced else "lock.release",
+            f"document:{document['_id']}",
+            case_id=case["_id"],
+            document_id=document["_id"],
+            session=session,
+            detail={"holder": lock["holder"]},
+        )
+        return updated
+
+    return await store.transaction(free)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from gridfs.asynchronous.grid_file import AsyncGridOut
@@ -86,10 +87,20 @@ async def add_version(
     return added
 
 
+@dataclass(frozen=True)
+class OpenVersion:
+    """One version's record and an open stream of its bytes, for the actor asking."""
+
+    document: dict[str, Any]
+    case: dict[str, Any]
+    version: dict[str, Any]
+    stream: AsyncGridOut
+
+
 async def open_version(
     store: Store, actor: Actor, document_id: str, number: int | None
-) -> tuple[dict[str, Any], dict[str, Any], AsyncGridOut]:
-    """The document, the version and an open stream of its bytes; audited."""
+) -> OpenVersion:
+    """The version (current when number is None), if the actor may read it."""
     document, case = await load(store, actor, document_id, Action.DOCUMENT_READ)
     wanted = number if number is not None else document["current_version"]
     version = next((v for v in document["versions"] if v["number"] == wanted), None)
@@ -101,14 +112,26 @@ async def open_version(
     except NoFile as exc:
         # Committed versions always have their bytes; this means outside damage.
         raise NotFound(f"the bytes of version {wanted} are missing") from exc
+    return OpenVersion(document, case, version, stream)
 
+
+async def record_download(
+    store: Store, actor: Actor, opened: OpenVersion, *, first: int, last: int
+) -> None:
+    """Audit bytes first to last (inclusive) of a version as they are about to be sent.
+
+    Called only when bytes go out: a 304, a 416 or a HEAD discloses nothing.
+    """
+    size = int(opened.version["size"])
+    detail: dict[str, Any] = {"version": opened.version["number"]}
+    if (first, last) != (0, size - 1):
+        detail["range"] = f"{first}-{last}"
     await audit.record(
         store,
         actor,
         "version.download",
-        f"document:{document['_id']}",
-        case_id=case["_id"],
-        document_id=document["_id"],
-        detail={"version": wanted},
+        f"document:{opened.document['_id']}",
+        case_id=opened.case["_id"],
+        document_id=opened.document["_id"],
+        detail=detail,
     )
-    return document, version, stream

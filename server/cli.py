@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
@@ -62,11 +63,25 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def _check_address_free(host: str, port: int) -> None:
+    """Fail before starting the database when the address is already taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); "
+                "stop whatever uses it or set PPUD_HOST / PPUD_PORT"
+            ) from exc
+
+
 def serve(settings: Settings, _: argparse.Namespace) -> int:
     # uvicorn shuts down gracefully on SIGTERM and then re-raises the signal
     # through the handler it found; ours turns it into an ordinary exit, so the
     # embedded database below is stopped by its context manager, not orphaned.
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    _check_address_free(settings.host, settings.port)
     with database_uri(settings) as uri:
         settings = settings.with_database_uri(uri)
         print(f"PPUD is serving on http://{settings.host}:{settings.port}", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -58,6 +58,17 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     return ByteRange(start, end)
 
 
+def none_match(header: str | None, etag: str) -> bool:
+    """Whether If-None-Match names this ETag (RFC 9110 §13.1.2).
+
+    The comparison is weak, so W/"x" matches "x", and "*" matches any file.
+    """
+    if header is None:
+        return False
+    tags = [tag.strip() for tag in header.split(",")]
+    return "*" in tags or etag in [tag.removeprefix("W/") for tag in tags]
+
+
 def content_disposition(filename: str, *, inline: bool = False) -> str:
     """An ASCII fallback for old clients plus the exact name as RFC 6266 filename*."""
     fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
@@ -81,7 +92,14 @@ async def _chunks(stream: AsyncGridOut, start: int, length: int) -> AsyncIterato
         await stream.close()
 
 
-async def send_version(request: Request, version: dict[str, Any], stream: AsyncGridOut) -> Response:
+# Called with the first and last byte just before they are streamed.
+OnSend = Callable[[int, int], Awaitable[None]]
+
+
+async def send_version(
+    request: Request, version: dict[str, Any], stream: AsyncGridOut, *, on_send: OnSend
+) -> Response:
+    """The version's bytes, a range of them, or only the headers (304, 416, HEAD)."""
     size = int(version["size"])
     etag = f'"{version["sha256"]}"'
     headers = {
@@ -92,11 +110,14 @@ async def send_version(request: Request, version: dict[str, Any], stream: AsyncG
         # Never let a browser run an uploaded file as a page of this site.
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox; default-src 'none'",
+        # Set as a header, not as media_type: Starlette would append
+        # "; charset=utf-8" to every text type, whatever the file's encoding.
+        "Content-Type": version["media_type"],
     }
-    media_type = version["media_type"]
 
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if none_match(request.headers.get("if-none-match"), etag):
         await stream.close()
+        del headers["Content-Type"]
         return Response(status_code=304, headers=headers)
 
     if_range = request.headers.get("if-range")
@@ -112,14 +133,20 @@ async def send_version(request: Request, version: dict[str, Any], stream: AsyncG
             headers={"Content-Range": f"bytes */{size}"},
         )
 
-    if chosen is None:
-        headers["Content-Length"] = str(size)
-        return StreamingResponse(_chunks(stream, 0, size), media_type=media_type, headers=headers)
-    headers["Content-Length"] = str(chosen.length)
-    headers["Content-Range"] = f"bytes {chosen.start}-{chosen.end}/{size}"
-    return StreamingResponse(
-        _chunks(stream, chosen.start, chosen.length),
-        status_code=206,
-        media_type=media_type,
-        headers=headers,
-    )
+    status, start, length = 200, 0, size
+    if chosen is not None:
+        status, start, length = 206, chosen.start, chosen.length
+        headers["Content-Range"] = f"bytes {chosen.start}-{chosen.end}/{size}"
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD":
+        # StreamingResponse would read every chunk from GridFS only for the
+        # server to drop them; a HEAD needs the headers alone.
+        await stream.close()
+        return Response(status_code=status, headers=headers)
+
+    try:
+        await on_send(start, start + length - 1)
+    except BaseException:
+        await stream.close()
+        raise
+    return StreamingResponse(_chunks(stream, start, length), status_code=status, headers=headers)

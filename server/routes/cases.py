@@ -86,20 +86,22 @@ async def create_folder(request: Request) -> Response:
 
 async def list_case_documents(request: Request) -> Response:
     """
-    summary: List a case's documents
+    summary: List a case's documents, in filing order (paged)
     tags: [documents]
+    parameters:
+      - {$ref: "#/components/parameters/limit"}
+      - {$ref: "#/components/parameters/cursor"}
     responses:
       200: {description: The case's documents, content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}}
       404: {$ref: "#/components/responses/NotFound"}
+      422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
     store = services(request).store
     case = await cases.get_case(store, actor, request.path_params["case_id"])
-    found = await documents.list_case_documents(store, actor, case)
+    found = await documents.list_case_documents(store, actor, case, **paging(request))
     now = store.now()
-    return JSONResponse(
-        {"items": [documents.document_view(d, now=now) for d in found], "next_cursor": None}
-    )
+    return page_response(found, lambda d: documents.document_view(d, now=now))
 
 
 routes = [

@@ -81,8 +81,10 @@ async def update_document(request: Request) -> Response:
     responses:
       200: {description: The changed document, content: {application/json: {schema: {$ref: "#/components/schemas/Document"}}}}
       400: {$ref: "#/components/responses/Malformed"}
+      403: {description: The caller may read the document but not change it}
       404: {$ref: "#/components/responses/NotFound"}
       412: {$ref: "#/components/responses/Stale"}
+      422: {$ref: "#/components/responses/Invalid"}
       428: {description: If-Match is missing}
     """
     actor = await authenticate(request)
@@ -105,7 +107,10 @@ async def set_sharing(request: Request) -> Response:
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [shared_with_external], properties: {shared_with_external: {type: boolean}}}}}}
     responses:
       200: {description: The document, content: {application/json: {schema: {$ref: "#/components/schemas/Document"}}}}
+      400: {$ref: "#/components/responses/Malformed"}
+      403: {description: Sharing needs caseworker or above}
       404: {$ref: "#/components/responses/NotFound"}
+      422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
     updated = await documents.set_sharing(
@@ -138,9 +143,13 @@ async def add_version(request: Request) -> Response:
     requestBody: {required: true, content: {multipart/form-data: {schema: {$ref: "#/components/schemas/VersionUpload"}}}}
     responses:
       201: {description: 'The document; "version" is the new number', content: {application/json: {schema: {$ref: "#/components/schemas/Document"}}}}
+      400: {$ref: "#/components/responses/Malformed"}
+      403: {description: Adding a version needs caseworker or above}
       404: {$ref: "#/components/responses/NotFound"}
       409: {$ref: "#/components/responses/Conflict"}
       413: {$ref: "#/components/responses/TooLarge"}
+      415: {$ref: "#/components/responses/Unsupported"}
+      422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
     app = services(request)
@@ -198,28 +207,35 @@ async def download_version(request: Request) -> Response:
       416: {description: Range not satisfiable}
     """
     raw = request.path_params["number"]
-    if not raw.isdigit():
+    # isascii too: str.isdigit() accepts "²", which int() then refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise NotFound(f"there is no version {raw!r}")
     return await _download(request, int(raw))
 
 
 async def _download(request: Request, number: int | None) -> Response:
     actor = await authenticate(request)
-    _, version, stream = await versions.open_version(
-        services(request).store, actor, request.path_params["document_id"], number
-    )
-    return await send_version(request, version, stream)
+    store = services(request).store
+    opened = await versions.open_version(store, actor, request.path_params["document_id"], number)
+
+    async def audit_download(first: int, last: int) -> None:
+        await versions.record_download(store, actor, opened, first=first, last=last)
+
+    return await send_version(request, opened.version, opened.stream, on_send=audit_download)
 
 
 async def check_out(request: Request) -> Response:
     """
     summary: Check the document out (take its lock)
     tags: [locks]
-    requestBody: {required: false, content: {application/json: {schema: {type: object, properties: {minutes: {type: integer, minimum: 1}}}}}}
+    requestBody: {required: false, content: {application/json: {schema: {type: object, properties: {minutes: {type: integer, minimum: 1, maximum: 10080, default: 60}}}}}}
     responses:
       200: {description: The lock, content: {application/json: {schema: {$ref: "#/components/schemas/Lock"}}}}
+      400: {$ref: "#/components/responses/Malformed"}
+      403: {description: Checking out needs caseworker or above}
       404: {$ref: "#/components/responses/NotFound"}
       409: {$ref: "#/components/responses/Conflict"}
+      422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
     store = services(request).store

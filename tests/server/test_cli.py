@@ -222,3 +222,30 @@ def test_cli_admin_commands_work_while_the_server_runs(tmp_path: Path) -> None:
     after = ppud(data_dir, "tokens", "create", "grace", "--json")
     assert after.returncode == 0, after.stderr
     assert only_json_object(after.stdout)["token"].startswith("ppud_")
+
+
+def test_cli_serve_on_a_taken_port_fails_readably_before_starting_the_database(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+
+        result = subprocess.run(
+            [*CLI, "serve"],
+            env=environment(data_dir, PPUD_PORT=port),
+            cwd=REPOSITORY,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "PPUD_PORT" in result.stderr
+    assert "Traceback" not in result.stderr
+    # Refused up front: no database was started on the way.
+    assert not (data_dir / "db").exists()

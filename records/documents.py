@@ -132,6 +132,8 @@ def version_record(
         "media_type": stored.media_type,
         "size": stored.size,
         "sha256": stored.sha256,
+        # Kept beside the size so a download needs no fs.files lookup.
+        "chunk_size": stored.chunk_size,
         "created_at": at,
         "created_by": actor.username,
         "comment": comment,

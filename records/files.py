@@ -28,8 +28,9 @@ logger = logging.getLogger(__name__)
 
 STAGING = "uploads_staging"
 # The default GridFS bucket's collections, as AsyncGridFSBucket reads them.
-FILES = "fs.files"
-CHUNKS = "fs.chunks"
+FS_BUCKET = "fs"
+FILES = f"{FS_BUCKET}.files"
+CHUNKS = f"{FS_BUCKET}.chunks"
 # Chunks held in memory before one insert_many: 4 MiB at the default chunk size.
 FLUSH_CHUNKS = 4
 # A marker still being written is refreshed this often, so a slow upload is
@@ -44,6 +45,7 @@ class StoredFile:
     media_type: str
     size: int
     sha256: str
+    chunk_size: int
 
 
 class FileSink:
@@ -152,7 +154,12 @@ class FileSink:
             }
         )
         return StoredFile(
-            self._file_id, self._filename, media_type, self._size, self._hash.hexdigest()
+            self._file_id,
+            self._filename,
+            media_type,
+            self._size,
+            self._hash.hexdigest(),
+            self._store.chunk_size,
         )
 
     async def __aexit__(

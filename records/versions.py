@@ -13,7 +13,7 @@ from records import audit, files
 from records.actors import Actor
 from records.documents import DOCUMENTS, load, version_record
 from records.errors import Conflict, DocumentLocked, NotFound
-from records.files import StoredFile
+from records.files import FS_BUCKET, StoredFile
 from records.policy import Action
 from records.store import Store, as_utc
 
@@ -107,12 +107,25 @@ async def open_version(
     if version is None:
         raise NotFound(f"document {document_id} has no version {wanted}")
 
+    return OpenVersion(document, case, version, await _open_bytes(store, version))
+
+
+async def _open_bytes(store: Store, version: dict[str, Any]) -> AsyncGridOut:
+    if "chunk_size" in version:
+        # The version already holds what fs.files would say: one round trip
+        # fewer per download, which is a sixth of a small file's cost.
+        described = {
+            "_id": version["file_id"],
+            "length": version["size"],
+            "chunkSize": version["chunk_size"],
+            "filename": version["filename"],
+        }
+        return AsyncGridOut(store.db[FS_BUCKET], file_document=described)
     try:
-        stream = await store.bucket.open_download_stream(version["file_id"])
+        return await store.bucket.open_download_stream(version["file_id"])
     except NoFile as exc:
         # Committed versions always have their bytes; this means outside damage.
-        raise NotFound(f"the bytes of version {wanted} are missing") from exc
-    return OpenVersion(document, case, version, stream)
+        raise NotFound(f"the bytes of version {version['number']} are missing") from exc
 
 
 async def record_download(

@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,29 @@ async def store(mongo_client: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator
     await ensure_indexes(active)
     yield active
     await mongo_client.drop_database(name)
+
+
+class Clock:
+    """A store clock the test moves by hand."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, delta: timedelta = timedelta(0), **parts: float) -> None:
+        self.at += delta + timedelta(**parts)
+
+
+@pytest.fixture
+def clock(store: Store) -> Iterator[Clock]:
+    """The store's clock, stopped at 09:00 UTC on 2 March 2026 until the test moves it."""
+    original = store.clock
+    stopped = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    store.clock = stopped
+    yield stopped
+    store.clock = original
 
 
 @pytest.fixture

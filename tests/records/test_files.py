@@ -6,8 +6,7 @@ import asyncio
 import hashlib
 import random
 import struct
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from records.actors import SYSTEM, Actor
 from records.errors import Conflict, InvalidInput, TooLarge, UnsupportedMediaType
 from records.files import FLUSH_CHUNKS, FileSink, StoredFile, sweep_orphans
 from records.store import Store
+from tests.conftest import Clock
 
 GRACE = timedelta(minutes=60)
 CHUNK = 64 * 1024  # the test store's chunk size (see conftest)
@@ -26,30 +26,8 @@ PIECE = 10_007
 LIMIT = 8 * 1024 * 1024
 
 
-class Clock:
-    """A store clock the test moves by hand."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, delta: timedelta) -> None:
-        self.at += delta
-
-
 class Interrupted(Exception):
     """Raised inside a sink's block to stand for any failure of the request."""
-
-
-@pytest.fixture
-def clock(store: Store) -> Iterator[Clock]:
-    original = store.clock
-    fixed = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-    store.clock = fixed
-    yield fixed
-    store.clock = original
 
 
 @pytest.fixture

@@ -1,37 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
-from records.store import Store
-from tests.conftest import PASSWORD, MakeUser, User
+from tests.conftest import PASSWORD, Clock, MakeUser, User
 
 PROBLEM_JSON = "application/problem+json"
 # make_user's clients connect from this address (see conftest).
 CLIENT_IP = "198.51.100.7"
-
-
-class Clock:
-    """A store clock the test moves by hand, so event times are exact."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
-@pytest.fixture
-def clock(store: Store) -> Iterator[Clock]:
-    original = store.clock
-    fixed = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-    store.clock = fixed
-    yield fixed
-    store.clock = original
 
 
 async def new_offender(client: httpx.AsyncClient, family_name: str = "Example") -> str:

@@ -637,29 +637,26 @@ async def test_document_sharing_without_a_boolean_is_refused(
     assert (await read(caseworker, document["id"]))["shared_with_external"] is False
 
 
-async def test_document_sharing_by_viewer_is_forbidden(
-    make_user: MakeUser, document: dict[str, Any]
+@pytest.mark.parametrize(
+    ("level", "team", "status", "word"),
+    [("viewer", "ppcs", 403, "viewer"), ("manager", "elsewhere", 404, "document")],
+)
+async def test_document_sharing_by_someone_without_the_right_is_refused(
+    make_user: MakeUser,
+    caseworker: User,
+    document: dict[str, Any],
+    level: str,
+    team: str,
+    status: int,
+    word: str,
 ) -> None:
-    viewer = await make_user("viewer")
+    other = await make_user(level, team=team)
 
-    response = await viewer.client.put(
+    response = await other.client.put(
         f"/documents/{document['id']}/sharing", json={"shared_with_external": True}
     )
 
-    assert_problem(response, 403, "viewer")
-    assert (await read(viewer, document["id"]))["shared_with_external"] is False
-
-
-async def test_document_sharing_by_other_team_is_not_found(
-    make_user: MakeUser, caseworker: User, document: dict[str, Any]
-) -> None:
-    stranger = await make_user("manager", team="elsewhere")
-
-    response = await stranger.client.put(
-        f"/documents/{document['id']}/sharing", json={"shared_with_external": True}
-    )
-
-    assert_problem(response, 404, "document")
+    assert_problem(response, status, word)
     assert (await read(caseworker, document["id"]))["shared_with_external"] is False
 
 

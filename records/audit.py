@@ -14,6 +14,7 @@ from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from records.actors import Actor
+from records.errors import Forbidden
 from records.paging import Page, page
 from records.policy import Action, allows
 from records.store import Store, iso
@@ -64,6 +65,8 @@ async def list_events(
     """Newest first; users below manager see only their own events."""
     query: dict[str, Any] = {}
     if not allows(actor, Action.AUDIT_READ_ALL):
+        if user and user != actor.username:
+            raise Forbidden(f"{actor.level} users may see only their own audit events")
         query["user"] = actor.username
     elif user:
         query["user"] = user

@@ -7,6 +7,7 @@ does not let anyone act as a user.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,8 +19,9 @@ from bson import ObjectId
 
 from records import audit, users
 from records.actors import Actor
-from records.errors import NotFound, TooManyAttempts, Unauthenticated
-from records.store import Store, iso
+from records.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
+from records.store import Store, as_utc, iso
+from records.validation import has_control_characters
 
 TOKENS = "tokens"
 SESSIONS = "sessions"
@@ -29,6 +31,7 @@ TOKEN_PREFIX = "ppud_"  # noqa: S105 - a label that makes leaked tokens easy to 
 SESSION_LIFETIME = timedelta(hours=8)
 LOCKOUT_WINDOW = timedelta(minutes=15)
 LOCKOUT_THRESHOLD = 5
+MAX_LABEL = 100
 GENERIC_FAILURE = "username, password or code is not right"
 
 
@@ -67,6 +70,9 @@ class NewToken:
 
 
 async def create_token(store: Store, by: Actor, username: str, *, label: str = "") -> NewToken:
+    label = label.strip()
+    if len(label) > MAX_LABEL or has_control_characters(label):
+        raise InvalidInput.field("label", f"must be at most {MAX_LABEL} characters of plain text")
     user = await users.find_by_username(store, username)
     if user is None:
         raise NotFound(f"no user named {username!r}")
@@ -187,15 +193,22 @@ async def sign_out(store: Store, actor: Actor, key: str) -> None:
 
 
 async def _refuse_if_locked_out(store: Store, username: str) -> None:
-    since = store.now() - LOCKOUT_WINDOW
-    failures = await store.db[ATTEMPTS].count_documents(
-        {"username": username, "at": {"$gte": since}, "cleared": False}
+    now = store.now()
+    recent = store.db[ATTEMPTS].find(
+        {"username": username, "at": {"$gt": now - LOCKOUT_WINDOW}, "cleared": False}
     )
-    if failures >= LOCKOUT_THRESHOLD:
-        raise TooManyAttempts(
-            "too many failed sign-in attempts; try again in 15 minutes "
-            "or ask an administrator to unlock the account"
-        )
+    failures = [as_utc(f["at"]) for f in await recent.sort("at", 1).to_list()]
+    if len(failures) < LOCKOUT_THRESHOLD:
+        return
+
+    # Sign-in opens again once enough failures have aged out of the window.
+    opens_at = failures[len(failures) - LOCKOUT_THRESHOLD] + LOCKOUT_WINDOW
+    wait = max(1, math.ceil((opens_at - now).total_seconds()))
+    raise TooManyAttempts(
+        f"too many failed sign-in attempts; try again in {math.ceil(wait / 60)} minute(s) "
+        "or ask an administrator to unlock the account",
+        retry_after=wait,
+    )
 
 
 async def _note_failure(store: Store, username: str, ip: str | None) -> None:
@@ -206,6 +219,8 @@ async def _note_failure(store: Store, username: str, ip: str | None) -> None:
 
 async def unlock(store: Store, by: Actor, username: str) -> None:
     """An administrator lifts a lock-out by clearing the recent failures."""
+    if await users.find_by_username(store, username) is None:
+        raise NotFound(f"no user named {username!r}")
     await store.db[ATTEMPTS].update_many(
         {"username": username.strip().lower()}, {"$set": {"cleared": True}}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from records.files import StoredFile
 from records.paging import Page, page
 from records.policy import Action, require
 from records.store import Store, as_utc, iso, parse_id
-from records.validation import Fields
+from records.validation import Fields, parse_json, unstorable
 
 DOCUMENTS = "documents"
 MARKINGS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
@@ -108,18 +109,33 @@ def _metadata(fields: Fields, value: Any) -> dict[str, Any]:
     # A form sends metadata as JSON text; a JSON body sends the object itself.
     if isinstance(value, str):
         try:
-            value = json.loads(value) if value.strip() else {}
-        except json.JSONDecodeError:
-            fields.fail("metadata", "must be a JSON object; this is not valid JSON")
+            value = parse_json(value, what="it") if value.strip() else {}
+        except MalformedInput as exc:
+            fields.fail("metadata", f"must be a JSON object; {exc.detail}")
             return {}
     if not isinstance(value, dict):
         fields.fail("metadata", "must be a JSON object")
         return {}
+    problem = unstorable(value)
+    if problem:
+        fields.fail("metadata", problem)
+        return {}
     if len(json.dumps(value)) > MAX_METADATA_BYTES:
         fields.fail("metadata", f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
-    if any(key.startswith("$") or "." in key for key in value):
+    if any(key.startswith("$") or "." in key for key in _keys(value)):
         fields.fail("metadata", "keys must not start with '$' or contain '.'")
     return value
+
+
+def _keys(value: Any) -> Iterator[str]:
+    """Every key at every level: MongoDB reads "$x" and "a.b" as operators and paths."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
 
 
 def version_record(
@@ -213,7 +229,13 @@ async def update_metadata(
     unknown = set(data) - EDITABLE
     if unknown:
         raise InvalidInput.field(sorted(unknown)[0], "is not an editable field")
-    changes = await read_fields(store, case, data, partial=True)
+    asked = await read_fields(store, case, data, partial=True)
+    changes = {name: value for name, value in asked.items() if document.get(name) != value}
+    if not changes:
+        # Nothing would change: no new revision, no event; a stale one is still stale.
+        if document["revision"] != expected_revision:
+            raise _stale(expected_revision)
+        return document
 
     # The change and its audit event commit together or not at all.
     async def apply(session: AsyncClientSession) -> dict[str, Any]:
@@ -224,10 +246,7 @@ async def update_metadata(
             session=session,
         )
         if updated is None:
-            raise StaleRevision(
-                f"the document has changed since revision {expected_revision}; "
-                "fetch it again and reapply your change"
-            )
+            raise _stale(expected_revision)
         await audit.record(
             store,
             actor,
@@ -241,6 +260,13 @@ async def update_metadata(
         return updated
 
     return await store.transaction(apply)
+
+
+def _stale(expected_revision: int) -> StaleRevision:
+    return StaleRevision(
+        f"the document has changed since revision {expected_revision}; "
+        "fetch it again and reapply your change"
+    )
 
 
 async def set_sharing(store: Store, actor: Actor, document_id: str, data: Any) -> dict[str, Any]:

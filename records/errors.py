@@ -27,7 +27,11 @@ class NotFound(RecordError):
     @classmethod
     def absent(cls, kind: str, ident: object) -> NotFound:
         """The one wording for "not there" and "not yours", so neither tells them apart."""
-        return cls(f"no {kind} with id {str(ident)!r}")
+        shown = str(ident)
+        # An id is 24 characters; echo no more than that of whatever was sent.
+        if len(shown) > 40:
+            shown = shown[:40] + "…"
+        return cls(f"no {kind} with id {shown!r}")
 
 
 class Forbidden(RecordError):
@@ -88,6 +92,10 @@ class UnsupportedMediaType(RecordError):
 
 class TooManyAttempts(RecordError):
     """Repeated failures have locked the account for a while."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class Unavailable(RecordError):

@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from records import audit
 from records.actors import Actor
-from records.errors import Duplicate, NotFound
+from records.errors import Duplicate, InvalidInput, NotFound
 from records.paging import Page, page
 from records.policy import Action, require
 from records.store import Store, iso, parse_id
@@ -122,6 +122,12 @@ async def update_offender(
     return updated
 
 
+# Longer than any real name or identifier, and short enough that the patterns
+# built from it stay within the database's limit on regular expressions.
+MAX_QUERY = 200
+MAX_WORD = 64
+
+
 async def search_offenders(
     store: Store, actor: Actor, q: str | None, *, limit: int | None, cursor: str | None
 ) -> Page:
@@ -130,6 +136,10 @@ async def search_offenders(
     query: dict[str, Any] = {}
     if q and q.strip():
         words = q.strip().split()
+        if len(q) > MAX_QUERY or any(len(word) > MAX_WORD for word in words):
+            raise InvalidInput.field(
+                "q", f"must be at most {MAX_QUERY} characters, words at most {MAX_WORD}"
+            )
         query = {"$and": [_word_clause(w) for w in words[:5]]}
     return await page(store.db[OFFENDERS], query, limit=limit, cursor=cursor)
 

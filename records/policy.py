@@ -43,6 +43,9 @@ _MINIMUM_LEVEL = {
 }
 
 _READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ}
+# External users read the cases associated to them and nothing else; with no
+# association (issue 7) every case stays hidden, so their lists come back empty.
+_EXTERNAL = {Action.CASE_READ, Action.DOCUMENT_READ, Action.TOKENS_OWN}
 
 
 def can_see_case(actor: Actor, case: dict[str, Any]) -> bool:
@@ -58,7 +61,7 @@ def allows(actor: Actor, action: Action, case: dict[str, Any] | None = None) -> 
     if case is not None and not can_see_case(actor, case):
         return False
     if actor.external:
-        return action in {Action.TOKENS_OWN}
+        return action in _EXTERNAL
     return actor.at_least(_MINIMUM_LEVEL[action])  # type: ignore[arg-type]
 
 
@@ -72,8 +75,10 @@ def require(
 ) -> None:
     """Raise NotFound for an invisible record, Forbidden for a refused action.
 
-    With ident given, the NotFound reads exactly as it would for an absent
-    record, so a caller cannot tell the two apart from the message.
+    A read refused on a case is reported as absence; with ident given, the
+    NotFound reads exactly as it would for an absent record, so a caller
+    cannot tell the two apart. A read refused with no record in view (a list,
+    a search) is plainly Forbidden: there is nothing to hide.
     """
     hidden = (
         NotFound.absent(what, ident) if ident is not None else NotFound(f"no {what} with that id")
@@ -81,9 +86,10 @@ def require(
     if case is not None and not can_see_case(actor, case):
         raise hidden
     if not allows(actor, action, case):
-        if action in _READS:
+        if action in _READS and case is not None:
             raise hidden
-        raise Forbidden(f"{actor.level} users may not perform {action.value}")
+        who = "external" if actor.external else actor.level
+        raise Forbidden(f"{who} users may not perform {action.value}")
 
 
 def case_filter(actor: Actor) -> dict[str, Any]:

@@ -16,12 +16,16 @@ from records import audit
 from records.actors import LEVELS, Actor, level_rank
 from records.errors import Duplicate, InvalidInput, NotFound
 from records.store import Store, iso
+from records.validation import has_control_characters
 
 USERS = "users"
 TEAMS = "teams"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TEAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 MIN_PASSWORD = 12
+# The sign-in route accepts passwords up to this length; a longer one could never be used.
+MAX_PASSWORD = 1024
+MAX_ORGANISATION = 200
 
 _hasher = PasswordHasher()  # argon2-cffi's defaults are Argon2id (RFC 9106 profile)
 # Verifying against this keeps an unknown username as slow as a wrong password.
@@ -59,6 +63,7 @@ async def create_user(
     """Create a user (and their team if new); the TOTP secret is returned once."""
     username = username.strip().lower()
     _check_new_user(by, username, level, team, password)
+    organisation = _check_organisation(organisation, external=external)
 
     secret = pyotp.random_base32()
     user = {
@@ -98,8 +103,32 @@ def _check_new_user(by: Actor, username: str, level: str, team: str, password: s
         raise InvalidInput.field("level", "cannot create a user above your own level")
     if not TEAM_NAME.match(team):
         raise InvalidInput.field("team", "use 1-64 letters, digits, spaces, '.', '_' or '-'")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise InvalidInput.field("password", f"must be at least {MIN_PASSWORD} characters")
+    if password is not None:
+        _check_password(password)
+
+
+def _check_password(password: str) -> None:
+    if len(password.strip()) < MIN_PASSWORD:
+        raise InvalidInput.field(
+            "password", f"must be at least {MIN_PASSWORD} characters, not counting spaces around it"
+        )
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput.field("password", f"must be at most {MAX_PASSWORD} characters")
+    if has_control_characters(password):
+        raise InvalidInput.field("password", "must not contain control characters")
+
+
+def _check_organisation(organisation: str | None, *, external: bool) -> str | None:
+    name = (organisation or "").strip() or None
+    if external and name is None:
+        raise InvalidInput.field(
+            "organisation", "is required for an external user: it is stamped on their downloads"
+        )
+    if name is not None and (len(name) > MAX_ORGANISATION or has_control_characters(name)):
+        raise InvalidInput.field(
+            "organisation", f"must be at most {MAX_ORGANISATION} characters of plain text"
+        )
+    return name
 
 
 async def ensure_team(store: Store, name: str) -> None:

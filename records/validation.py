@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import math
 import unicodedata
 from datetime import date
 from typing import Any
 
-from records.errors import FieldProblem, InvalidInput
+from records.errors import FieldProblem, InvalidInput, MalformedInput
+
+# Deep enough for any real metadata, shallow enough that nothing recurses far.
+MAX_DEPTH = 32
+# BSON stores whole numbers as signed 64-bit integers at most.
+_INT64 = 2**63
 
 
 class Fields:
@@ -78,3 +85,66 @@ _BIDI_OVERRIDES = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 def has_control_characters(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" or ch in _BIDI_OVERRIDES for ch in text)
+
+
+def parse_json(raw: str | bytes, *, what: str) -> Any:
+    """Strict JSON: UTF-8, no repeated keys, and only values the records can keep.
+
+    Python's json module accepts NaN, Infinity, numbers of any size, repeated
+    keys (the last wins) and UTF-16; each of those either fails later, deep
+    in BSON or in the JSON reply, or silently means something else.
+    """
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        value = json.loads(text, object_pairs_hook=_unique_keys)
+    except UnicodeDecodeError as exc:
+        raise MalformedInput(f"{what} is not UTF-8") from exc
+    except RecursionError as exc:
+        raise MalformedInput(f"{what} is nested more than {MAX_DEPTH} levels deep") from exc
+    except ValueError as exc:  # JSONDecodeError, a repeated key, a 5,000-digit number
+        raise MalformedInput(f"{what} is not valid JSON: {exc}") from exc
+
+    problem = unstorable(value)
+    if problem:
+        raise MalformedInput(f"{what} {problem}")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        repeated = next(key for key in keys if keys.count(key) > 1)
+        raise ValueError(f"the key {repeated[:40]!r} appears twice in one object")
+    return dict(pairs)
+
+
+def unstorable(value: Any, *, depth: int = 0) -> str | None:
+    """Why a parsed JSON value cannot be stored and sent back, or None if it can."""
+    if depth > MAX_DEPTH:
+        return f"is nested more than {MAX_DEPTH} levels deep"
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return None if -_INT64 <= value < _INT64 else "holds a whole number too large to store"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "holds a number that is not finite"
+    if isinstance(value, str):
+        return None if _is_unicode(value) else "holds text that is not valid Unicode"
+    if isinstance(value, list):
+        return next((p for item in value if (p := unstorable(item, depth=depth + 1))), None)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _is_unicode(key) or "\x00" in key:
+                return "has a key that is not valid text"
+            if problem := unstorable(item, depth=depth + 1):
+                return problem
+    return None
+
+
+def _is_unicode(text: str) -> bool:
+    # A lone surrogate such as "\ud800" parses as JSON but has no UTF-8 form.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -28,6 +28,7 @@ from records.store import Store, open_store
 from server.config import ConfigError, Settings, load_settings
 from server.embedded_db import EmbeddedDatabase, EmbeddedDatabaseError
 from server.logs import configure
+from server.protocol import UVICORN_OPTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
                 host=settings.host,
                 port=settings.port,
                 workers=settings.workers,
-                log_config=None,
+                **UVICORN_OPTIONS,
             )
             return 0
 
@@ -104,8 +105,7 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
             create_app(settings),
             host=settings.host,
             port=settings.port,
-            log_config=None,
-            proxy_headers=True,
+            **UVICORN_OPTIONS,
         )
         uvicorn.Server(config).run()
     return 0
@@ -116,7 +116,12 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
 
 def _read_password(args: argparse.Namespace) -> str | None:
     if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+        # Read bytes and decode strictly: in UTF-8 mode text stdin would turn
+        # undecodable bytes into lone surrogates that fail later, in hashing.
+        try:
+            return sys.stdin.buffer.readline().decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise SystemExit("ppud: the password on standard input is not UTF-8 text") from exc
     if sys.stdin.isatty():
         first = getpass.getpass("Password: ")
         if first != getpass.getpass("Password again: "):
@@ -221,6 +226,16 @@ def sweep(settings: Settings, args: argparse.Namespace) -> int:
     return run_with_store(settings, work)
 
 
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {raw!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="ppud", description="PPUD records and dossier server")
     commands = top.add_subparsers(dest="command", required=True)
@@ -262,7 +277,8 @@ def parser() -> argparse.ArgumentParser:
     revoke.set_defaults(run=tokens_revoke)
 
     swept = commands.add_parser("sweep", help="remove uploads abandoned by a crash")
-    swept.add_argument("--grace-minutes", type=int, default=60)
+    # At least a minute: a grace of zero would remove uploads still streaming in.
+    swept.add_argument("--grace-minutes", type=_positive, default=60)
     swept.set_defaults(run=sweep)
     return top
 

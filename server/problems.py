@@ -63,7 +63,11 @@ def problem(
 
 def from_record_error(exc: errors.RecordError) -> JSONResponse:
     status, title = next(((s, t) for cls, s, t in _STATUS if isinstance(exc, cls)), (500, None))
-    headers = {"WWW-Authenticate": 'Bearer realm="ppud"'} if status == 401 else None
+    headers: dict[str, str] | None = None
+    if status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="ppud"'}
+    elif isinstance(exc, errors.TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
     listed = None
     if isinstance(exc, errors.InvalidInput):
         listed = [{"field": p.field, "message": p.message} for p in exc.errors]

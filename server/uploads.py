@@ -144,6 +144,9 @@ class _Receiver:
             await self.stack.aclose()  # closes the GridFS file: bytes complete
             self.upload.stored = sink.stored
         elif self.field_name:
+            if self.field_name in self.upload.fields:
+                # Which of two titles was meant? Guessing would file the wrong one.
+                raise MalformedInput(f"the field {self.field_name!r} is sent more than once")
             self.upload.fields[self.field_name] = _decode(
                 bytes(self.field_value), f"the field {self.field_name!r}"
             )

@@ -26,6 +26,7 @@ from records.store import Store
 from server.app import create_app
 from server.config import Settings
 from server.embedded_db import EmbeddedDatabase
+from server.protocol import UVICORN_OPTIONS
 
 # The sample documents live in shared/, beside the repository (as in CI's clone);
 # PPUD_TEST_CORPUS points elsewhere when the checkout is laid out differently.
@@ -203,7 +204,7 @@ async def document(caseworker: User, case: dict[str, Any]) -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def live_server(app: Starlette) -> AsyncIterator[str]:
     """Serve app over real TCP on a free port, for tests that need sockets."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     # uvicorn offers no start event; polling its flag is the documented way.

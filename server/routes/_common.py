@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -12,12 +11,16 @@ from starlette.responses import JSONResponse
 
 from records.errors import InvalidInput, MalformedInput, TooLarge
 from records.paging import Page
+from records.validation import parse_json
 
 MAX_JSON_BYTES = 1024 * 1024
 
 
 async def read_json(request: Request) -> Any:
     """The parsed JSON body, or MalformedInput saying what is wrong."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+        raise TooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES} bytes")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
@@ -25,10 +28,7 @@ async def read_json(request: Request) -> Any:
             raise TooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES} bytes")
     if not body.strip():
         raise MalformedInput("the request needs a JSON body")
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedInput(f"the body is not valid JSON: {exc}") from exc
+    return parse_json(bytes(body), what="the body")
 
 
 def query_int(request: Request, name: str) -> int | None:

@@ -26,6 +26,8 @@ async def list_audit(request: Request) -> Response:
       - {$ref: "#/components/parameters/cursor"}
     responses:
       200: {description: A page of events, content: {application/json: {schema: {$ref: "#/components/schemas/Page"}}}}
+      403: {description: Another user's events asked for by someone below manager}
+      422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
     params = request.query_params

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from records import cases, documents, locks, versions
-from records.errors import InvalidInput, NotFound
+from records.errors import NotFound
 from records.policy import Action
 from records.validation import Fields
 from server.auth import authenticate
@@ -240,8 +240,9 @@ async def check_out(request: Request) -> Response:
     actor = await authenticate(request)
     store = services(request).store
     body = await read_json(request) if await _has_body(request) else {}
-    if not isinstance(body, dict):
-        raise InvalidInput("the request body must be a JSON object")
+    fields = Fields(body)
+    fields.unknown({"minutes"})
+    fields.check()
     minutes = locks.check_minutes(body.get("minutes"))
 
     updated = await locks.check_out(

@@ -44,6 +44,7 @@ ALLOWED: dict[str, set[Action]] = {
     "admin": set(Action),
 }
 READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ}
+EXTERNAL = {Action.CASE_READ, Action.DOCUMENT_READ, Action.TOKENS_OWN}
 MATRIX = [(level, action) for level in LEVELS for action in Action]
 OWN_CASE: dict[str, Any] = {"_id": "case-1", "team": "ppcs"}
 OTHER_CASE: dict[str, Any] = {"_id": "case-2", "team": "north"}
@@ -113,13 +114,14 @@ def test_policy_forbidden_names_the_level_and_action() -> None:
 
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("action", list(Action))
-def test_policy_external_user_may_only_manage_tokens(level: str, action: Action) -> None:
+def test_policy_external_user_may_only_read_and_manage_tokens(level: str, action: Action) -> None:
     external = actor(level, external=True)
 
     without_case = allows(external, action)
     on_a_case = allows(external, action, OWN_CASE)
 
-    assert without_case is (action is Action.TOKENS_OWN)
+    assert without_case is (action in EXTERNAL)
+    # No case is associated to them yet, so even a team's own case is hidden.
     assert on_a_case is False
 
 
@@ -133,13 +135,19 @@ def test_policy_external_user_finds_every_case_absent(level: str) -> None:
     assert can_see_case(external, OWN_CASE) is False
 
 
-def test_policy_external_user_is_refused_writes_without_a_case() -> None:
+def test_policy_external_user_is_refused_offenders_and_writes_without_a_case() -> None:
     external = actor("admin", external=True)
 
     with pytest.raises(Forbidden):
         require(external, Action.OFFENDER_WRITE)
-    with pytest.raises(NotFound):
+    # Offenders are outside an external user's view: a search is refused, not empty.
+    with pytest.raises(Forbidden, match="external users"):
         require(external, Action.OFFENDER_READ)
+
+
+def test_policy_refused_read_without_a_record_is_forbidden_not_absent() -> None:
+    with pytest.raises(Forbidden):
+        require(actor("viewer", external=True), Action.OFFENDER_READ, what="offender")
 
 
 @pytest.mark.parametrize(

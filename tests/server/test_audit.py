@@ -122,12 +122,16 @@ async def test_audit_shows_a_caseworker_only_their_own_events(make_user: MakeUse
     their_offender = await new_offender(theirs.client)
 
     unfiltered = await events(mine.client)
-    asking_for_theirs = await events(mine.client, user=theirs.username)
+    asking_for_mine = await events(mine.client, user=mine.username)
+    asking_for_theirs = await mine.client.get("/audit", params={"user": theirs.username})
 
     assert {e["user"] for e in unfiltered} == {mine.username}
     assert find(unfiltered, "offender.create", f"offender:{my_offender}")
     assert all(e["target"] != f"offender:{their_offender}" for e in unfiltered)
-    assert all(e["user"] != theirs.username for e in asking_for_theirs)
+    assert asking_for_mine == unfiltered
+    # Refused outright rather than quietly answered with the asker's own events.
+    assert asking_for_theirs.status_code == 403
+    assert "own audit events" in asking_for_theirs.json()["detail"]
 
 
 async def test_audit_shows_a_manager_everyones_events(make_user: MakeUser) -> None:

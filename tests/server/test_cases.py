@@ -273,6 +273,17 @@ async def test_case_list_shows_a_caseworker_only_their_teams_cases(
     assert seen_by_ppcs == {case["id"]}
 
 
+async def test_case_list_of_an_external_user_is_empty_until_cases_are_associated(
+    make_user: MakeUser, case: dict[str, Any]
+) -> None:
+    external = await make_user("caseworker", external=True, organisation="Solicitors LLP")
+
+    response = await external.client.get("/cases")
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"items": [], "next_cursor": None}
+
+
 async def test_case_list_shows_an_admin_every_team(
     make_user: MakeUser, case: dict[str, Any]
 ) -> None:

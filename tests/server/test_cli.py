@@ -249,3 +249,54 @@ def test_cli_serve_on_a_taken_port_fails_readably_before_starting_the_database(
     assert "Traceback" not in result.stderr
     # Refused up front: no database was started on the way.
     assert not (data_dir / "db").exists()
+
+
+def test_cli_users_create_refuses_a_password_that_is_not_utf8(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*CLI, "users", "create", "kim", "--level", "viewer", "--team", "t", "--password-stdin"],
+        env=environment(tmp_path),
+        cwd=REPOSITORY,
+        input=b"a long pass \xff phrase\n",
+        capture_output=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert b"not UTF-8" in result.stderr
+    assert b"Traceback" not in result.stderr
+    assert not (tmp_path / "db").exists()
+
+
+@pytest.mark.parametrize("grace", ["0", "-1", "soon"])
+def test_cli_sweep_refuses_a_grace_below_one_minute(tmp_path: Path, grace: str) -> None:
+    result = ppud(tmp_path, "sweep", "--grace-minutes", grace)
+
+    # A grace of zero would remove uploads that are still streaming in.
+    assert result.returncode == 2
+    assert "--grace-minutes" in result.stderr
+    assert not (tmp_path / "db").exists()
+
+
+def test_cli_users_unlock_of_an_unknown_user_says_so(
+    alice: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    data_dir, _ = alice
+
+    result = ppud(data_dir, "users", "unlock", "nobody")
+
+    assert result.returncode == 1
+    assert "no user named 'nobody'" in result.stderr
+    assert "unlocked" not in result.stdout
+
+
+def test_cli_tokens_create_refuses_an_overlong_label(
+    alice: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    data_dir, _ = alice
+
+    result = ppud(data_dir, "tokens", "create", "alice", "--label", "x" * 5000)
+
+    assert result.returncode == 1
+    assert "label" in result.stderr
+    assert result.stdout == ""

@@ -171,8 +171,8 @@ async def test_content_range_is_partial_content(
 
 @pytest.mark.parametrize(
     "header",
-    [f"bytes={SIZE}-", f"bytes={SIZE + 100}-{SIZE + 200}", "bytes=-0"],
-    ids=["starting-at-size", "wholly-past-end", "empty-suffix"],
+    [f"bytes={SIZE}-", f"bytes={SIZE + 100}-{SIZE + 200}", "bytes=-0", "bytes=" + "9" * 5000 + "-"],
+    ids=["starting-at-size", "wholly-past-end", "empty-suffix", "5000-digit-start"],
 )
 async def test_content_range_outside_the_file_is_unsatisfiable(
     caseworker: User, big_document: dict[str, Any], header: str
@@ -181,6 +181,22 @@ async def test_content_range_outside_the_file_is_unsatisfiable(
 
     assert_problem(response, 416, str(SIZE))
     assert response.headers["content-range"] == f"bytes */{SIZE}"
+
+
+@pytest.mark.parametrize(
+    ("header", "first"),
+    [("bytes=0-" + "9" * 5000, 0), ("bytes=-" + "9" * 5000, 0), ("bytes=10-" + "9" * 19, 10)],
+    ids=["5000-digit-end", "5000-digit-suffix", "19-digit-end"],
+)
+async def test_content_range_with_an_enormous_number_reaches_the_end_of_the_file(
+    caseworker: User, big_document: dict[str, Any], header: str, first: int
+) -> None:
+    # Python's int() refuses over 4,300 digits; the header is still a valid range.
+    response = await caseworker.client.get(url(big_document), headers={"Range": header})
+
+    assert response.status_code == 206, said(response)
+    assert response.headers["content-range"] == f"bytes {first}-{SIZE - 1}/{SIZE}"
+    assert response.content == BIG[first:]
 
 
 @pytest.mark.parametrize(

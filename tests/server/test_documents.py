@@ -193,6 +193,14 @@ async def test_document_get_unknown_or_malformed_id_is_not_found(
     assert_problem(response, 404, "document", document_id)
 
 
+async def test_document_get_with_a_very_long_id_echoes_only_its_start(caseworker: User) -> None:
+    response = await caseworker.client.get(f"/documents/{'a' * 10_000}")
+
+    detail = assert_problem(response, 404, "document")["detail"]
+    assert "a" * 40 + "…" in detail
+    assert len(detail) < 100
+
+
 async def test_document_get_by_other_team_is_indistinguishable_from_absent(
     make_user: MakeUser, document: dict[str, Any]
 ) -> None:
@@ -341,6 +349,22 @@ async def test_document_patch_leaves_unnamed_fields_alone(
     assert body["versions"] == document["versions"]
 
 
+@pytest.mark.parametrize("changes", [{}, {"title": "A report"}], ids=["empty", "same-title"])
+async def test_document_patch_that_changes_nothing_keeps_the_revision(
+    caseworker: User, document: dict[str, Any], changes: dict[str, Any]
+) -> None:
+    before = await actions(caseworker, document["id"])
+
+    response = await patch(caseworker, document["id"], changes)
+    stale = await patch(caseworker, document["id"], changes, if_match='"7"')
+
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] == '"1"'
+    assert await actions(caseworker, document["id"]) == before
+    # Changing nothing is still judged against the revision the client read.
+    assert_problem(stale, 412)
+
+
 async def test_document_patch_accepts_the_revision_it_was_given(
     caseworker: User, document: dict[str, Any]
 ) -> None:
@@ -358,7 +382,10 @@ async def test_document_patch_accepts_the_revision_it_was_given(
 async def test_document_patch_is_audited_with_the_fields_changed(
     caseworker: User, document: dict[str, Any]
 ) -> None:
-    response = await patch(caseworker, document["id"], {"title": "Audited", "metadata": {}})
+    # The metadata is already {}: only what really changes is named.
+    response = await patch(
+        caseworker, document["id"], {"title": "Audited", "metadata": {}, "doc_type": "licence"}
+    )
     assert response.status_code == 200, response.text
 
     [event] = [
@@ -367,7 +394,7 @@ async def test_document_patch_is_audited_with_the_fields_changed(
 
     assert event["user"] == caseworker.username
     assert event["target"] == f"document:{document['id']}"
-    assert event["detail"] == {"fields": ["metadata", "title"], "revision": 2}
+    assert event["detail"] == {"fields": ["title"], "revision": 2}
 
 
 async def test_document_patch_moves_the_document_into_a_folder_and_out(

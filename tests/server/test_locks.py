@@ -132,6 +132,16 @@ async def test_lock_check_out_body_not_an_object_is_refused(
     assert_problem(response, 422, "object")
 
 
+async def test_lock_check_out_with_an_unknown_field_is_refused(
+    caseworker: User, document: dict[str, Any]
+) -> None:
+    # A misspelt "minutes" would otherwise take a lock for the default hour unawares.
+    response = await caseworker.client.post(lock_path(document), json={"mins": 5})
+
+    assert "mins" in error_fields(assert_problem(response, 422, "mins"))
+    assert (await read(caseworker, document["id"]))["lock"] is None
+
+
 async def test_lock_check_out_body_not_json_is_malformed(
     caseworker: User, document: dict[str, Any]
 ) -> None:

@@ -294,6 +294,25 @@ async def test_offender_search_treats_the_query_as_text_not_a_pattern(caseworker
     assert found == set()
 
 
+async def test_offender_search_refuses_a_query_longer_than_any_name(caseworker: User) -> None:
+    long_query = await caseworker.client.get("/offenders", params={"q": "x" * 1000})
+    long_word = await caseworker.client.get("/offenders", params={"q": "Smith " + "y" * 65})
+
+    for response in (long_query, long_word):
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "q"
+
+
+async def test_offender_search_by_an_external_user_is_forbidden(make_user: MakeUser) -> None:
+    external = await make_user("caseworker", external=True, organisation="Solicitors LLP")
+
+    response = await external.client.get("/offenders")
+
+    # Offenders lie outside what an external user may see: refused, not an empty page.
+    assert response.status_code == 403
+    assert "external users" in response.json()["detail"]
+
+
 async def test_offender_list_without_query_pages_through_every_record(caseworker: User) -> None:
     created = [
         (await new_offender(caseworker.client, family_name=f"Page{n}"))["id"] for n in range(7)

@@ -16,7 +16,7 @@ from records.actors import SYSTEM
 from records.store import Store
 from server.app import create_app
 from server.config import Settings
-from tests.conftest import PASSWORD, MakeUser, User
+from tests.conftest import PASSWORD, Clock, MakeUser, User
 
 PROBLEM_JSON = "application/problem+json"
 MISSING_ID = "0123456789abcdef01234567"
@@ -210,6 +210,25 @@ async def test_session_five_failures_lock_the_account_out(
     assert locked.status_code == 429
     assert locked.headers["content-type"].startswith(PROBLEM_JSON)
     assert "set-cookie" not in locked.headers
+    # RFC 9110 section 10.2.3: say when to come back, within the 15-minute window.
+    assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
+
+
+async def test_session_lock_out_opens_when_the_failures_age_out(
+    anonymous: httpx.AsyncClient, caseworker: User, clock: Clock
+) -> None:
+    for _ in range(5):
+        await sign_in(anonymous, caseworker.username, "wrong password!!", "123456")
+        clock.advance(minutes=1)
+    locked = await sign_in(anonymous, caseworker.username, PASSWORD, caseworker.totp())
+
+    # The first failure leaves the window 15 minutes after it: 10 minutes from now.
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) == 10 * 60
+    clock.advance(minutes=10)
+    assert (
+        await sign_in(anonymous, caseworker.username, PASSWORD, caseworker.totp())
+    ).status_code == 200
 
 
 async def test_session_lock_out_is_lifted_by_unlock(

@@ -212,6 +212,20 @@ async def test_upload_two_file_parts_is_malformed(
     await assert_nothing_stored(store, caseworker.client, case["id"])
 
 
+async def test_upload_field_sent_twice_is_malformed(
+    store: Store, caseworker: User, case: dict[str, Any]
+) -> None:
+    body = part("title", b"Licence") + part("title", b"Part A") + part("doc_type", b"other")
+    body += part("file", PDF, filename=b"one.pdf") + closing()
+
+    response = await caseworker.client.post(
+        f"/cases/{case['id']}/documents", content=body, headers={"Content-Type": MULTIPART}
+    )
+
+    assert_problem(response, 400, "'title'", "more than once")
+    await assert_nothing_stored(store, caseworker.client, case["id"])
+
+
 async def test_upload_file_under_another_part_name_is_malformed(
     store: Store, caseworker: User, case: dict[str, Any]
 ) -> None:

@@ -16,7 +16,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from records.actors import Actor
 from records.errors import Forbidden
 from records.paging import Page, page
-from records.policy import Action, allows
+from records.policy import Action, allows, case_filter
 from records.store import Store, iso
 
 logger = logging.getLogger(__name__)
@@ -62,14 +62,17 @@ async def list_events(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> Page:
-    """Newest first; users below manager see only their own events."""
+    """Newest first; managers see their team's, users below manager only their own."""
     query: dict[str, Any] = {}
     if not allows(actor, Action.AUDIT_READ_ALL):
         if user and user != actor.username:
             raise Forbidden(f"{actor.level} users may see only their own audit events")
         query["user"] = actor.username
-    elif user:
-        query["user"] = user
+    else:
+        if user:
+            query["user"] = user
+        if actor.level != "admin":
+            query = {"$and": [query, await _team_scope(store, actor)]}
     if case_id:
         query["case_id"] = _maybe_id(case_id)
     if document_id:
@@ -81,6 +84,26 @@ async def list_events(
         }
 
     return await page(store.db[COLLECTION], query, limit=limit, cursor=cursor, newest_first=True)
+
+
+async def _team_scope(store: Store, actor: Actor) -> dict[str, Any]:
+    """A manager's view: events on their team's cases, and their members' other events.
+
+    Without it a manager could read, through the audit, the titles and
+    activity of another team's cases that answer them 404 everywhere else.
+    """
+    # Imported here: cases and users write their own events through this module.
+    from records.cases import CASES
+    from records.users import USERS
+
+    case_ids = await store.db[CASES].distinct("_id", case_filter(actor))
+    members = await store.db[USERS].distinct("_id", {"team": actor.team})
+    return {
+        "$or": [
+            {"case_id": {"$in": case_ids}},
+            {"case_id": None, "user_id": {"$in": [str(m) for m in members]}},
+        ]
+    }
 
 
 def event_view(event: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ does not let anyone act as a user.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import secrets
@@ -149,15 +150,17 @@ async def sign_in(
 ) -> NewSession:
     """Password and TOTP together; every failure gives the same message."""
     name = username.strip().lower()
-    await _refuse_if_locked_out(store, name)
+    attempt = await _claim_attempt(store, name, ip)
 
     user = await users.find_by_username(store, name)
-    ok = users.password_matches(user, password)
+    # Argon2 takes tens of milliseconds of CPU: off the event loop, so one
+    # sign-in does not hold up every other request.
+    ok = await asyncio.to_thread(users.password_matches, user, password)
     ok = ok and user is not None and not user.get("disabled")
     ok = ok and user is not None and await accept_totp(store, user, code)
     if not ok or user is None:
-        await _note_failure(store, name, ip)
-        raise Unauthenticated(GENERIC_FAILURE)
+        raise Unauthenticated(GENERIC_FAILURE)  # the claimed attempt stays, as a failure
+    await store.db[ATTEMPTS].delete_one({"_id": attempt})
 
     actor = users.actor_of(user).from_address(ip)
     key, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
@@ -192,28 +195,38 @@ async def sign_out(store: Store, actor: Actor, key: str) -> None:
     await audit.record(store, actor, "session.delete", f"user:{actor.id}")
 
 
-async def _refuse_if_locked_out(store: Store, username: str) -> None:
-    now = store.now()
-    recent = store.db[ATTEMPTS].find(
-        {"username": username, "at": {"$gt": now - LOCKOUT_WINDOW}, "cleared": False}
-    )
-    failures = [as_utc(f["at"]) for f in await recent.sort("at", 1).to_list()]
-    if len(failures) < LOCKOUT_THRESHOLD:
-        return
+async def _claim_attempt(store: Store, username: str, ip: str | None) -> ObjectId:
+    """Record this attempt as a failure before checking it, unless the window is full.
 
-    # Sign-in opens again once enough failures have aged out of the window.
-    opens_at = failures[len(failures) - LOCKOUT_THRESHOLD] + LOCKOUT_WINDOW
+    Counting after recording, not before, is what bounds racing attempts:
+    of 200 sent at once, each sees every attempt recorded before its count,
+    so no more than LOCKOUT_THRESHOLD passwords are ever tried in a window.
+    A successful attempt deletes its record again.
+    """
+    now, claimed = store.now(), ObjectId()
+    await store.db[ATTEMPTS].insert_one(
+        {"_id": claimed, "username": username, "at": now, "ip": ip, "cleared": False}
+    )
+    recent = store.db[ATTEMPTS].find(
+        {
+            "username": username,
+            "at": {"$gt": now - LOCKOUT_WINDOW},
+            "cleared": False,
+            "_id": {"$ne": claimed},
+        }
+    )
+    earlier = [as_utc(f["at"]) for f in await recent.sort("at", 1).to_list()]
+    if len(earlier) < LOCKOUT_THRESHOLD:
+        return claimed
+
+    # Refused unchecked, so not a failure of its own: the lock-out is not prolonged.
+    await store.db[ATTEMPTS].delete_one({"_id": claimed})
+    opens_at = earlier[len(earlier) - LOCKOUT_THRESHOLD] + LOCKOUT_WINDOW
     wait = max(1, math.ceil((opens_at - now).total_seconds()))
     raise TooManyAttempts(
         f"too many failed sign-in attempts; try again in {math.ceil(wait / 60)} minute(s) "
         "or ask an administrator to unlock the account",
         retry_after=wait,
-    )
-
-
-async def _note_failure(store: Store, username: str, ip: str | None) -> None:
-    await store.db[ATTEMPTS].insert_one(
-        {"username": username, "at": store.now(), "ip": ip, "cleared": False}
     )
 
 

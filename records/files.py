@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
@@ -20,7 +21,7 @@ from bson import Int64, ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import PyMongoError
 
-from records.errors import Conflict, InvalidInput, TooLarge
+from records.errors import Conflict, InvalidInput, RecordError, TooLarge
 from records.media import SNIFF_BYTES, sniff
 from records.store import Store
 
@@ -33,6 +34,8 @@ FILES = f"{FS_BUCKET}.files"
 CHUNKS = f"{FS_BUCKET}.chunks"
 # Chunks held in memory before one insert_many: 4 MiB at the default chunk size.
 FLUSH_CHUNKS = 4
+# Chunks asked for in one query when reading; see read_bytes.
+READ_CHUNKS = 4
 # A marker still being written is refreshed this often, so a slow upload is
 # never mistaken for an abandoned one.
 TOUCH_EVERY = timedelta(seconds=30)
@@ -196,6 +199,43 @@ def _swept() -> Conflict:
     return Conflict(
         "the upload was idle so long that its staged bytes were removed; send the file again"
     )
+
+
+class MissingBytes(RecordError):
+    """A committed file's chunks are not all there: damage from outside the application."""
+
+
+async def chunk_size_of(store: Store, file_id: ObjectId) -> int:
+    """The chunk size GridFS recorded for a file, for versions that do not carry it."""
+    described = await store.db[FILES].find_one({"_id": file_id}, {"chunkSize": 1})
+    if described is None:
+        raise MissingBytes(f"the file {file_id} has no GridFS record")
+    return int(described["chunkSize"])
+
+
+async def read_bytes(
+    store: Store, file_id: ObjectId, *, chunk_size: int, first: int, last: int
+) -> AsyncIterator[bytes]:
+    """Bytes first to last (inclusive) of a stored file, READ_CHUNKS chunks per query.
+
+    Not one cursor over the file, as AsyncGridOut reads: the embedded database
+    holds a cursor's remaining results in memory, measured at +250 MB for one
+    200 MB download and +3 GB for eight at once, until it was killed. A few
+    chunks per query keeps its memory flat whatever is being downloaded.
+    """
+    number, last_number = first // chunk_size, last // chunk_size
+    while number <= last_number:
+        upto = min(number + READ_CHUNKS, last_number + 1)
+        found = store.db[CHUNKS].find({"files_id": file_id, "n": {"$gte": number, "$lt": upto}})
+        for chunk in await found.sort("n", 1).to_list():
+            if chunk["n"] != number:
+                raise MissingBytes(f"chunk {number} of file {file_id} is missing")
+            offset = number * chunk_size
+            data = bytes(chunk["data"])
+            yield data[max(first - offset, 0) : last - offset + 1]
+            number += 1
+        if number < upto:
+            raise MissingBytes(f"chunk {number} of file {file_id} is missing")
 
 
 async def commit(store: Store, file_id: ObjectId, session: AsyncClientSession) -> None:

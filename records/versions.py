@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from gridfs.asynchronous.grid_file import AsyncGridOut
-from gridfs.errors import NoFile
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from records import audit, files
 from records.actors import Actor
 from records.documents import DOCUMENTS, load, version_record
 from records.errors import Conflict, DocumentLocked, NotFound
-from records.files import FS_BUCKET, StoredFile
+from records.files import StoredFile
 from records.policy import Action
 from records.store import Store, as_utc
 
@@ -89,12 +88,18 @@ async def add_version(
 
 @dataclass(frozen=True)
 class OpenVersion:
-    """One version's record and an open stream of its bytes, for the actor asking."""
+    """One version's record, ready to be read, for the actor asking."""
 
     document: dict[str, Any]
     case: dict[str, Any]
     version: dict[str, Any]
-    stream: AsyncGridOut
+    chunk_size: int
+
+    def read(self, store: Store, first: int, last: int) -> AsyncIterator[bytes]:
+        """Bytes first to last (inclusive) of the version."""
+        return files.read_bytes(
+            store, self.version["file_id"], chunk_size=self.chunk_size, first=first, last=last
+        )
 
 
 async def open_version(
@@ -107,25 +112,10 @@ async def open_version(
     if version is None:
         raise NotFound(f"document {document_id} has no version {wanted}")
 
-    return OpenVersion(document, case, version, await _open_bytes(store, version))
-
-
-async def _open_bytes(store: Store, version: dict[str, Any]) -> AsyncGridOut:
-    if "chunk_size" in version:
-        # The version already holds what fs.files would say: one round trip
-        # fewer per download, which is a sixth of a small file's cost.
-        described = {
-            "_id": version["file_id"],
-            "length": version["size"],
-            "chunkSize": version["chunk_size"],
-            "filename": version["filename"],
-        }
-        return AsyncGridOut(store.db[FS_BUCKET], file_document=described)
-    try:
-        return await store.bucket.open_download_stream(version["file_id"])
-    except NoFile as exc:
-        # Committed versions always have their bytes; this means outside damage.
-        raise NotFound(f"the bytes of version {version['number']} are missing") from exc
+    # The version carries its chunk size, so reading it needs no fs.files lookup:
+    # one round trip fewer per download, a sixth of a small file's cost.
+    chunk_size = version.get("chunk_size") or await files.chunk_size_of(store, version["file_id"])
+    return OpenVersion(document, case, version, int(chunk_size))
 
 
 async def record_download(

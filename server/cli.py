@@ -34,12 +34,18 @@ logger = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def database_uri(settings: Settings) -> Iterator[str]:
-    """The configured MongoDB, or the embedded one (started or already running)."""
+def database_uri(settings: Settings, *, supervise: bool = False) -> Iterator[str]:
+    """The configured MongoDB, or the embedded one (started or already running).
+
+    With supervise, an embedded database this process started is restarted
+    if it dies, as the server needs; a one-off admin command does not.
+    """
     if settings.mongodb_uri is not None:
         yield settings.mongodb_uri.reveal()
         return
     with EmbeddedDatabase(settings.data_dir) as embedded:
+        if supervise:
+            embedded.supervise()
         yield embedded.uri
 
 
@@ -83,7 +89,7 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
     # embedded database below is stopped by its context manager, not orphaned.
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     _check_address_free(settings.host, settings.port)
-    with database_uri(settings) as uri:
+    with database_uri(settings, supervise=True) as uri:
         settings = settings.with_database_uri(uri)
         print(f"PPUD is serving on http://{settings.host}:{settings.port}", file=sys.stderr)
         if settings.workers > 1:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from gridfs.asynchronous.grid_file import AsyncGridOut
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -83,27 +82,14 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-async def _chunks(stream: AsyncGridOut, start: int, length: int) -> AsyncIterator[bytes]:
-    try:
-        await stream.seek(start)
-        remaining = length
-        while remaining > 0:
-            chunk = await stream.readchunk()
-            if not chunk:
-                break
-            piece = chunk[:remaining]
-            remaining -= len(piece)
-            yield piece
-    finally:
-        await stream.close()
-
-
 # Called with the first and last byte just before they are streamed.
 OnSend = Callable[[int, int], Awaitable[None]]
+# Reads bytes first to last, inclusive.
+Reader = Callable[[int, int], AsyncIterator[bytes]]
 
 
 async def send_version(
-    request: Request, version: dict[str, Any], stream: AsyncGridOut, *, on_send: OnSend
+    request: Request, version: dict[str, Any], read: Reader, *, on_send: OnSend
 ) -> Response:
     """The version's bytes, a range of them, or only the headers (304, 416, HEAD)."""
     size = int(version["size"])
@@ -122,7 +108,6 @@ async def send_version(
     }
 
     if none_match(request.headers.get("if-none-match"), etag):
-        await stream.close()
         del headers["Content-Type"]
         return Response(status_code=304, headers=headers)
 
@@ -131,7 +116,6 @@ async def send_version(
     try:
         chosen = parse_range(wanted, size)
     except Unsatisfiable:
-        await stream.close()
         return problem(
             416,
             f"the range lies outside the file's {size} bytes",
@@ -147,12 +131,8 @@ async def send_version(
     if request.method == "HEAD":
         # StreamingResponse would read every chunk from GridFS only for the
         # server to drop them; a HEAD needs the headers alone.
-        await stream.close()
         return Response(status_code=status, headers=headers)
 
-    try:
-        await on_send(start, start + length - 1)
-    except BaseException:
-        await stream.close()
-        raise
-    return StreamingResponse(_chunks(stream, start, length), status_code=status, headers=headers)
+    last = start + length - 1
+    await on_send(start, last)
+    return StreamingResponse(read(start, last), status_code=status, headers=headers)

@@ -14,10 +14,12 @@ import ctypes
 import fcntl
 import json
 import logging
+import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
+# A database that dies is started again on the same files and port, so the
+# app's connection pool finds it; dying this often means something is wrong.
+MAX_RESTARTS = 3
+RESTART_WINDOW = 600.0
 # Retryable writes make SecantusDB 0.7 keep and scan a record per write; off,
 # inserts stay flat at about 1 ms (measured, see stack.md).
 URI_OPTIONS = "directConnection=true&retryWrites=false"
@@ -74,8 +80,11 @@ class EmbeddedDatabase:
         self._port = port
         self._memory = memory
         self._lock_file: IO[str] | None = None
+        self._serving_port = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
         self.uri = ""
 
     @property
@@ -120,9 +129,46 @@ class EmbeddedDatabase:
             f"another process holds {self.home} but its database does not answer"
         )
 
-    def _launch(self) -> str:
-        port = self._port or _free_port()
+    def supervise(self) -> None:
+        """Restart the database if it dies; past MAX_RESTARTS, stop this server too."""
+        if self._process is None or self._watcher is not None:
+            return
+        self._watcher = threading.Thread(target=self._watch, name="embedded-db", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        # This thread also launches any replacement, and PR_SET_PDEATHSIG ties
+        # a child to the thread that started it: so it never returns while the
+        # database should run.
+        restarts: list[float] = []
+        while True:
+            assert self._process is not None
+            status = self._process.wait()
+            if self._stopping.is_set():
+                return
+            now = time.monotonic()
+            restarts = [at for at in restarts if now - at < RESTART_WINDOW] + [now]
+            if len(restarts) > MAX_RESTARTS:
+                logger.critical(
+                    "embedded database keeps dying; stopping the server",
+                    extra={"status": status, "log": str(self.home / "secantusd.log")},
+                )
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            logger.error("embedded database exited; starting it again", extra={"status": status})
+            try:
+                self._launch(port=self._serving_port)
+            except EmbeddedDatabaseError:
+                logger.critical("embedded database could not be restarted; stopping the server")
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    def _launch(self, *, port: int | None = None) -> str:
+        port = port or self._port or _free_port()
+        self._serving_port = port
         storage = ":memory:" if self._memory else str(self.home / "data")
+        if self._log is not None:
+            self._log.close()  # a restart appends to the same log
         self._log = (self.home / "secantusd.log").open("ab")
         command = [
             sys.executable,
@@ -169,6 +215,7 @@ class EmbeddedDatabase:
         )
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._process is not None:
             with contextlib.suppress(OSError):
                 (self.home / "endpoint.json").unlink()

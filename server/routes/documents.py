@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
@@ -221,7 +222,10 @@ async def _download(request: Request, number: int | None) -> Response:
     async def audit_download(first: int, last: int) -> None:
         await versions.record_download(store, actor, opened, first=first, last=last)
 
-    return await send_version(request, opened.version, opened.stream, on_send=audit_download)
+    def read(first: int, last: int) -> AsyncIterator[bytes]:
+        return opened.read(store, first, last)
+
+    return await send_version(request, opened.version, read, on_send=audit_download)
 
 
 async def check_out(request: Request) -> Response:

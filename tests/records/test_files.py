@@ -397,3 +397,42 @@ async def test_commit_of_a_file_the_sweep_has_claimed_is_refused(
         await file_document(store, actor, case, stored)
 
     assert await store.db["documents"].count_documents({}) == 0
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        (0, len(BIG) - 1),
+        (0, 0),
+        (CHUNK - 1, CHUNK),
+        (3, 4 * CHUNK + 17),
+        (CHUNK * FLUSH_CHUNKS, len(BIG) - 1),
+        (len(BIG) - 1, len(BIG) - 1),
+    ],
+    ids=["whole", "first-byte", "across-a-boundary", "across-query-windows", "tail", "last-byte"],
+)
+async def test_read_bytes_gives_exactly_the_range_asked_for(
+    store: Store, first: int, last: int
+) -> None:
+    stored = await stage(store, BIG)
+
+    pieces = [
+        piece
+        async for piece in files.read_bytes(
+            store, stored.file_id, chunk_size=stored.chunk_size, first=first, last=last
+        )
+    ]
+
+    assert b"".join(pieces) == BIG[first : last + 1]
+    assert all(len(piece) <= CHUNK for piece in pieces)
+
+
+async def test_read_bytes_of_a_damaged_file_says_which_chunk_is_missing(store: Store) -> None:
+    stored = await stage(store, BIG)
+    await store.db["fs.chunks"].delete_one({"files_id": stored.file_id, "n": 2})
+
+    with pytest.raises(files.MissingBytes, match="chunk 2"):
+        async for _ in files.read_bytes(
+            store, stored.file_id, chunk_size=stored.chunk_size, first=0, last=len(BIG) - 1
+        ):
+            pass

@@ -300,3 +300,43 @@ def test_cli_tokens_create_refuses_an_overlong_label(
     assert result.returncode == 1
     assert "label" in result.stderr
     assert result.stdout == ""
+
+
+def test_cli_serve_restarts_an_embedded_database_that_dies(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    log = tmp_path / "serve.log"
+    base = f"http://127.0.0.1:{free_port()}"
+    env = environment(data_dir, PPUD_PORT=base.rsplit(":", 1)[1])
+    created = create_user(data_dir, "hana")
+    assert created.returncode == 0, created.stderr
+    token = only_json_object(ppud(data_dir, "tokens", "create", "hana", "--json").stdout)["token"]
+    me = f"{base}/api/v1/me"
+    auth = {"Authorization": f"Bearer {token}"}
+
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [*CLI, "serve"], env=env, cwd=REPOSITORY, stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_until_healthy(base, server, log)
+            first = json.loads((data_dir / "db" / "endpoint.json").read_text())
+
+            # As the kernel's out-of-memory killer would.
+            os.kill(first["pid"], signal.SIGKILL)
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline:
+                second = json.loads((data_dir / "db" / "endpoint.json").read_text())
+                if second["pid"] != first["pid"] and httpx.get(me, headers=auth).status_code == 200:
+                    break
+                time.sleep(0.5)
+            answered = httpx.get(me, headers=auth, timeout=10)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=STOP_TIMEOUT)
+
+    # Same files, same address: the records are all there and the pool reconnected.
+    assert answered.status_code == 200, log.read_text()
+    assert answered.json()["username"] == "hana"
+    assert second["uri"] == first["uri"]
+    assert "starting it again" in log.read_text()
+    assert is_gone(second["pid"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import replace
@@ -212,6 +213,22 @@ async def test_session_five_failures_lock_the_account_out(
     assert "set-cookie" not in locked.headers
     # RFC 9110 section 10.2.3: say when to come back, within the 15-minute window.
     assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
+
+
+async def test_session_racing_wrong_passwords_try_no_more_than_five(
+    anonymous: httpx.AsyncClient, caseworker: User
+) -> None:
+    attempts = [
+        sign_in(anonymous, caseworker.username, f"wrong password {n:03}", "123456")
+        for n in range(40)
+    ]
+
+    answers = [response.status_code for response in await asyncio.gather(*attempts)]
+
+    # A 401 means the password was really checked; the lock-out holds under a race.
+    assert answers.count(401) <= 5
+    assert set(answers) <= {401, 429}
+    assert answers.count(429) >= 35
 
 
 async def test_session_lock_out_opens_when_the_failures_age_out(

@@ -8,10 +8,10 @@ from bson import ObjectId
 
 from records import audit, offenders, users, vocabulary
 from records.actors import Actor
-from records.errors import InvalidInput, NotFound
+from records.errors import Forbidden, InvalidInput, NotFound
 from records.folders import folder_view, list_folders
 from records.paging import Page, page
-from records.policy import Action, case_filter, require
+from records.policy import Action, can_see_case, case_filter, require
 from records.store import Store, iso, parse_id
 from records.validation import Fields
 
@@ -32,11 +32,13 @@ async def create_case(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
     fields.check()
     assert offender_id and case_type and title
 
-    require(actor, Action.CASE_CREATE, {"team": team}, what="team")
-    offender = await _offender_for(store, offender_id)
-    code = await vocabulary.resolve(store, "case_types", "case_type", case_type)
+    require(actor, Action.CASE_CREATE)
     if not await users.team_exists(store, team):
         raise InvalidInput.field("team", f"there is no team named {team!r}")
+    if not can_see_case(actor, {"team": team}):
+        raise Forbidden(f"you may open cases only for your own team, {actor.team!r}")
+    offender = await _offender_for(store, offender_id)
+    code = await vocabulary.resolve(store, "case_types", "case_type", case_type)
 
     case = {
         "offender_id": offender["_id"],

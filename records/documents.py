@@ -28,6 +28,7 @@ from records.validation import Fields, parse_json, unstorable
 DOCUMENTS = "documents"
 MARKINGS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 MAX_METADATA_BYTES = 16 * 1024
+MAX_COMMENT = 1000
 EDITABLE = {
     "title",
     "doc_type",
@@ -165,8 +166,12 @@ async def create_document(
 ) -> dict[str, Any]:
     """File a new document with its first version; the bytes are already staged."""
     require(actor, Action.DOCUMENT_WRITE, case, what="case")
+    # A misspelt or unsupported field is refused, not silently dropped.
+    form = Fields(data)
+    form.unknown(EDITABLE | {"comment"})
+    comment = form.text("comment", required=False, max_length=MAX_COMMENT)
+    form.check()
     fields = await read_fields(store, case, data, partial=False)
-    comment = Fields(data).text("comment", required=False, max_length=1000)
 
     now = store.now()
     document = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from bson import ObjectId
@@ -26,7 +27,11 @@ IDENTIFIERS = ("nomis_number", "pnc_number", "cro_number", "prison_number", "crn
 FIELDS = {"family_name", "given_names", "date_of_birth", "aliases", *IDENTIFIERS}
 
 
-def _read(data: Any, *, partial: bool) -> dict[str, Any]:
+# Nobody on licence today was born before this; a typo such as 0985 is caught.
+EARLIEST_BIRTH = "1900-01-01"
+
+
+def _read(data: Any, *, partial: bool, today: date) -> dict[str, Any]:
     fields = Fields(data)
     fields.unknown(FIELDS)
 
@@ -39,7 +44,10 @@ def _read(data: Any, *, partial: bool) -> dict[str, Any]:
         if present(name):
             record[name] = fields.text(name, max_length=100)
     if present("date_of_birth"):
-        record["date_of_birth"] = fields.date("date_of_birth", required=True)
+        born = fields.date("date_of_birth", required=True)
+        if born is not None and not EARLIEST_BIRTH <= born <= today.isoformat():
+            fields.fail("date_of_birth", f"must lie between {EARLIEST_BIRTH} and today")
+        record["date_of_birth"] = born
     for name in IDENTIFIERS:
         if name in fields.data:
             record[name] = _identifier(fields, name)
@@ -78,7 +86,11 @@ def _identifier(fields: Fields, name: str) -> str | None:
 
 async def create_offender(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
     require(actor, Action.OFFENDER_WRITE)
-    record = {k: v for k, v in _read(data, partial=False).items() if v is not None}
+    record = {
+        k: v
+        for k, v in _read(data, partial=False, today=store.now().date()).items()
+        if v is not None
+    }
 
     record |= {"created_at": store.now(), "created_by": actor.username, "revision": 1}
     try:
@@ -102,8 +114,14 @@ async def update_offender(
     store: Store, actor: Actor, offender_id: str, data: Any
 ) -> dict[str, Any]:
     require(actor, Action.OFFENDER_WRITE)
-    changes = _read(data, partial=True)
+    asked = _read(data, partial=True, today=store.now().date())
     oid = parse_id(offender_id, kind="offender")
+    current = await store.db[OFFENDERS].find_one({"_id": oid})
+    if current is None:
+        raise NotFound.absent("offender", offender_id)
+    changes = {name: value for name, value in asked.items() if current.get(name) != value}
+    if not changes:
+        return current  # nothing would change: no new revision, no event
 
     try:
         updated = await store.db[OFFENDERS].find_one_and_update(

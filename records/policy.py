@@ -42,6 +42,21 @@ _MINIMUM_LEVEL = {
     Action.TOKENS_OWN: "viewer",
 }
 
+# How a refusal names the action to the person refused.
+_DOING = {
+    Action.OFFENDER_READ: "look up offenders",
+    Action.OFFENDER_WRITE: "create or change offenders",
+    Action.CASE_CREATE: "create cases",
+    Action.CASE_READ: "read cases",
+    Action.CASE_WRITE: "change cases",
+    Action.DOCUMENT_READ: "read documents",
+    Action.DOCUMENT_WRITE: "file or change documents",
+    Action.DOCUMENT_SHARE: "share documents with external users",
+    Action.LOCK_FORCE_RELEASE: "force open another user's check-out",
+    Action.AUDIT_READ_ALL: "read other users' audit events",
+    Action.TOKENS_OWN: "manage their tokens",
+}
+
 _READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ}
 # External users read the cases associated to them and nothing else; with no
 # association (issue 7) every case stays hidden, so their lists come back empty.
@@ -89,7 +104,7 @@ def require(
         if action in _READS and case is not None:
             raise hidden
         who = "external" if actor.external else actor.level
-        raise Forbidden(f"{who} users may not perform {action.value}")
+        raise Forbidden(f"{who} users may not {_DOING[action]}")
 
 
 def case_filter(actor: Actor) -> dict[str, Any]:

@@ -131,6 +131,18 @@ def _check_organisation(organisation: str | None, *, external: bool) -> str | No
     return name
 
 
+async def set_password(store: Store, by: Actor, username: str, password: str) -> None:
+    """Set or replace a user's password (administration from the command line)."""
+    _check_password(password)
+    changed = await store.db[USERS].update_one(
+        {"username": username.strip().lower()},
+        {"$set": {"password_hash": _hasher.hash(password)}},
+    )
+    if changed.matched_count == 0:
+        raise NotFound(f"no user named {username!r}")
+    await audit.record(store, by, "user.password", f"username:{username.strip().lower()}")
+
+
 async def ensure_team(store: Store, name: str) -> None:
     await store.db[TEAMS].update_one(
         {"name": name},

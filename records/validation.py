@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import unicodedata
 from datetime import date
 from typing import Any
@@ -14,6 +15,7 @@ from records.errors import FieldProblem, InvalidInput, MalformedInput
 MAX_DEPTH = 32
 # BSON stores whole numbers as signed 64-bit integers at most.
 _INT64 = 2**63
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
 class Fields:
@@ -31,7 +33,11 @@ class Fields:
     def text(
         self, field: str, *, required: bool = True, max_length: int = 500, strip: bool = True
     ) -> str | None:
-        """A string field; strip=False keeps surrounding spaces (passwords)."""
+        """A string field, NFC-normalised; strip=False keeps it exactly as sent (passwords).
+
+        Normalised so that "Café" typed on two keyboards is one folder name and
+        one search term, not two that look alike.
+        """
         value = self.data.get(field)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -41,7 +47,7 @@ class Fields:
             self.fail(field, "must be a string")
             return None
         if strip:
-            value = value.strip()
+            value = unicodedata.normalize("NFC", value.strip())
         if len(value) > max_length:
             self.fail(field, f"must be at most {max_length} characters")
         elif has_control_characters(value):
@@ -52,13 +58,16 @@ class Fields:
         value = self.text(field, required=required, max_length=10)
         if value is None:
             return None
+        # fromisoformat alone also takes 19900101 and week dates such as 2026-W01-1.
         try:
+            if not _ISO_DATE.match(value):
+                raise ValueError(value)
             return date.fromisoformat(value).isoformat()
         except ValueError:
-            self.fail(field, "must be a date as YYYY-MM-DD")
+            self.fail(field, "must be a real date written YYYY-MM-DD")
             return None
 
-    def text_list(self, field: str, *, max_items: int = 50) -> list[str]:
+    def text_list(self, field: str, *, max_items: int = 50, max_length: int = 200) -> list[str]:
         value = self.data.get(field)
         if value is None:
             return []
@@ -67,7 +76,12 @@ class Fields:
             return []
         if len(value) > max_items:
             self.fail(field, f"must have at most {max_items} entries")
-        return [v.strip() for v in value if v.strip()]
+        items = [unicodedata.normalize("NFC", v.strip()) for v in value if v.strip()]
+        if any(len(item) > max_length for item in items):
+            self.fail(field, f"entries must be at most {max_length} characters")
+        elif any(has_control_characters(item) for item in items):
+            self.fail(field, "entries must not contain control characters")
+        return items
 
     def unknown(self, allowed: set[str]) -> None:
         for field in sorted(set(self.data) - allowed):
@@ -96,13 +110,19 @@ def parse_json(raw: str | bytes, *, what: str) -> Any:
     """
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        value = json.loads(text, object_pairs_hook=_unique_keys)
+        # RFC 8259 section 8.1: a parser may ignore a byte order mark.
+        value = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_unique_keys)
     except UnicodeDecodeError as exc:
         raise MalformedInput(f"{what} is not UTF-8") from exc
     except RecursionError as exc:
         raise MalformedInput(f"{what} is nested more than {MAX_DEPTH} levels deep") from exc
-    except ValueError as exc:  # JSONDecodeError, a repeated key, a 5,000-digit number
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise MalformedInput(f"{what} is not valid JSON: {exc.msg.lower()} at {where}") from exc
+    except _RepeatedKey as exc:
         raise MalformedInput(f"{what} is not valid JSON: {exc}") from exc
+    except ValueError as exc:  # int() refusing a number of thousands of digits
+        raise MalformedInput(f"{what} is not valid JSON: it holds a number too long") from exc
 
     problem = unstorable(value)
     if problem:
@@ -110,11 +130,15 @@ def parse_json(raw: str | bytes, *, what: str) -> Any:
     return value
 
 
+class _RepeatedKey(ValueError):
+    """An object names the same key twice; which value was meant is unknowable."""
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = [key for key, _ in pairs]
     if len(set(keys)) != len(keys):
         repeated = next(key for key in keys if keys.count(key) > 1)
-        raise ValueError(f"the key {repeated[:40]!r} appears twice in one object")
+        raise _RepeatedKey(f"the key {repeated[:40]!r} appears twice in one object")
     return dict(pairs)
 
 

@@ -12,7 +12,7 @@ from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
@@ -92,6 +92,12 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
+    # No redirect from "/cases/" to "/cases": Starlette builds it from the
+    # client's Host header, and a 307 to wherever that names is no answer.
+    app.router.redirect_slashes = False
+    for route in app.router.routes:
+        if isinstance(route, Mount) and isinstance(route.app, Router):
+            route.app.redirect_slashes = False
     app.add_middleware(RequestContext)
     return app
 

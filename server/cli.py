@@ -28,7 +28,7 @@ from records.store import Store, open_store
 from server.config import ConfigError, Settings, load_settings
 from server.embedded_db import EmbeddedDatabase, EmbeddedDatabaseError
 from server.logs import configure
-from server.protocol import UVICORN_OPTIONS
+from server.protocol import uvicorn_options
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
                 host=settings.host,
                 port=settings.port,
                 workers=settings.workers,
-                **UVICORN_OPTIONS,
+                **uvicorn_options(settings.trusted_proxies),
             )
             return 0
 
@@ -111,7 +111,7 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
             create_app(settings),
             host=settings.host,
             port=settings.port,
-            **UVICORN_OPTIONS,
+            **uvicorn_options(settings.trusted_proxies),
         )
         uvicorn.Server(config).run()
     return 0
@@ -134,7 +134,9 @@ def _read_password(args: argparse.Namespace) -> str | None:
             raise SystemExit("the two passwords differ")
         return first
     print(
-        "no password given: the user can only use bearer tokens until one is set", file=sys.stderr
+        "no password given: the user can only use bearer tokens until one is set "
+        "with ppud users set-password",
+        file=sys.stderr,
     )
     return None
 
@@ -170,6 +172,19 @@ def users_create(settings: Settings, args: argparse.Namespace) -> int:
         print(f"created {created.username} ({created.id})")
         print(f"TOTP secret (shown once): {created.totp_secret}")
         print(f"authenticator link: {uri}")
+        return 0
+
+    return run_with_store(settings, work)
+
+
+def users_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    password = _read_password(args)
+    if password is None:
+        raise SystemExit("ppud: give the password on standard input with --password-stdin")
+
+    async def work(store: Store) -> int:
+        await users.set_password(store, SYSTEM, args.username, password)
+        print(f"password set for {args.username}")
         return 0
 
     return run_with_store(settings, work)
@@ -263,6 +278,14 @@ def parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--json", action="store_true")
     create.set_defaults(run=users_create)
+    password = user_commands.add_parser("set-password", help="set or replace a user's password")
+    password.add_argument("username")
+    password.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    password.set_defaults(run=users_set_password)
     unlock = user_commands.add_parser("unlock", help="lift a sign-in lock-out")
     unlock.add_argument("username")
     unlock.set_defaults(run=users_unlock)

@@ -42,6 +42,7 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "auto"
     workers: int = 1
+    trusted_proxies: str | None = None
 
     @property
     def development(self) -> bool:
@@ -98,4 +99,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         log_format=log_format,
         workers=_integer(env, "PPUD_WORKERS", 1, minimum=1),
+        trusted_proxies=env.get("PPUD_TRUSTED_PROXIES") or None,
     )

@@ -9,6 +9,7 @@ uvicorn cannot parse at all get a problem+json 400 instead of its plain text.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -21,6 +22,10 @@ logger = logging.getLogger(__name__)
 MAX_HEAD_BYTES = 64 * 1024
 # After a refusal, how long what the client still sends is read and dropped.
 LINGER_SECONDS = 2.0
+# How long a request line and headers may take to arrive. uvicorn times out
+# only idle kept-alive connections, so a client sending a head a byte at a
+# time (or never finishing it) would otherwise hold its connection forever.
+HEAD_TIMEOUT_SECONDS = 30.0
 
 
 def _problem_bytes(status: int, reason: str, title: str, detail: str) -> bytes:
@@ -42,14 +47,51 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._in_head = True
         self._head_bytes = 0
         self._refused = False
+        self._head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._start_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def _start_head_timer(self) -> None:
+        self._stop_head_timer()
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT_SECONDS, self._head_too_slow)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if self._in_head and self._head_bytes == 0:
+            self.transport.close()  # nothing sent at all: an idle connection, just close
+            return
+        if self._in_head:
+            detail = (
+                f"the request line and headers did not arrive within {HEAD_TIMEOUT_SECONDS:.0f} s"
+            )
+            self._refuse(_problem_bytes(408, "Request Timeout", "Request timeout", detail))
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         # A kept-alive connection's next request starts with a new head.
         self._in_head, self._head_bytes = True, 0
 
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # Only now does the clock start for the next head: a long download on
+        # this connection must not count against it.
+        if not self.transport.is_closing():
+            self._start_head_timer()
+
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._stop_head_timer()
         super().on_headers_complete()
 
     def data_received(self, data: bytes) -> None:
@@ -100,5 +142,17 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 UVICORN_OPTIONS: dict[str, Any] = {
     "http": BoundedHttpProtocol,
     "log_config": None,
-    "proxy_headers": True,
+    # Which server software answers is nobody else's business.
+    "server_header": False,
 }
+
+
+def uvicorn_options(trusted_proxies: str | None) -> dict[str, Any]:
+    """The options, trusting X-Forwarded-For only from the proxies named.
+
+    The audit records each request's address; believing the header from any
+    local process would let one write whatever address it liked there.
+    """
+    if not trusted_proxies:
+        return {**UVICORN_OPTIONS, "proxy_headers": False}
+    return {**UVICORN_OPTIONS, "proxy_headers": True, "forwarded_allow_ips": trusted_proxies}

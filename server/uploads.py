@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
 MAX_FIELD_BYTES = 64 * 1024
+# The form has about ten fields; these bound what a hostile one can make us hold.
+MAX_FIELDS = 32
+MAX_FIELDS_BYTES = 256 * 1024
 # Room for the form fields and part headers around the file itself.
 ENVELOPE_BYTES = 1024 * 1024
 
@@ -106,6 +109,8 @@ class _Receiver:
         self.sink: FileSink | None = None
         self.field_name: str | None = None
         self.field_value = bytearray()
+        self.fields_count = 0
+        self.fields_bytes = 0
 
     async def handle(self, kind: str, value: Any) -> None:
         if kind == "part":
@@ -128,6 +133,9 @@ class _Receiver:
                 FileSink(self.store, filename, max_bytes=self.max_bytes)
             )
         else:
+            self.fields_count += 1
+            if self.fields_count > MAX_FIELDS:
+                raise MalformedInput(f"the form has more than {MAX_FIELDS} fields")
             self.field_name, self.field_value = name, bytearray()
 
     async def _data(self, data: bytes) -> None:
@@ -135,8 +143,11 @@ class _Receiver:
             await self.sink.write(data)
             return
         self.field_value += data
+        self.fields_bytes += len(data)
         if len(self.field_value) > MAX_FIELD_BYTES:
             raise TooLarge(f"the field {self.field_name!r} is longer than {MAX_FIELD_BYTES} bytes")
+        if self.fields_bytes > MAX_FIELDS_BYTES:
+            raise TooLarge(f"the form's fields come to more than {MAX_FIELDS_BYTES} bytes")
 
     async def _end_part(self) -> None:
         if self.sink is not None:

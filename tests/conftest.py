@@ -26,7 +26,7 @@ from records.store import Store
 from server.app import create_app
 from server.config import Settings
 from server.embedded_db import EmbeddedDatabase
-from server.protocol import UVICORN_OPTIONS
+from server.protocol import uvicorn_options
 
 # The sample documents live in shared/, beside the repository (as in CI's clone);
 # PPUD_TEST_CORPUS points elsewhere when the checkout is laid out differently.
@@ -202,9 +202,10 @@ async def document(caseworker: User, case: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def live_server(app: Starlette) -> AsyncIterator[str]:
-    """Serve app over real TCP on a free port, for tests that need sockets."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", **UVICORN_OPTIONS)
+async def live_server(app: Starlette, *, trusted_proxies: str | None = None) -> AsyncIterator[str]:
+    """Serve app over real TCP on a free port, as `ppud serve` does, for tests that need sockets."""
+    options = uvicorn_options(trusted_proxies)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     # uvicorn offers no start event; polling its flag is the documented way.

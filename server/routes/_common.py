@@ -35,10 +35,10 @@ def query_int(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise InvalidInput.field(name, f"must be a whole number, not {raw!r}") from exc
+    # ASCII digits only: int() also reads Arabic-Indic digits and thousands of digits.
+    if not (raw.isascii() and raw.lstrip("-").isdigit() and len(raw) <= 18):
+        raise InvalidInput.field(name, f"must be a whole number, not {raw[:20]!r}")
+    return int(raw)
 
 
 def query_time(request: Request, name: str) -> datetime | None:

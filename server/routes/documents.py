@@ -164,7 +164,8 @@ async def add_version(request: Request) -> Response:
     ) as upload:
         stored = upload.require_file()
         fields = Fields(upload.fields)
-        comment = fields.text("comment", required=False, max_length=1000)
+        fields.unknown({"comment", "check_in"})
+        comment = fields.text("comment", required=False, max_length=documents.MAX_COMMENT)
         check_in = _flag(fields, "check_in")
         fields.check()
         added = await versions.add_version(

@@ -96,6 +96,16 @@ def test_policy_another_teams_case_is_absent_to_all_but_admins(level: str, actio
             require(someone, action, OTHER_CASE)
 
 
+@pytest.mark.parametrize("action", sorted(set(Action) - EXTERNAL, key=lambda a: a.value))
+def test_policy_refusal_names_the_action_in_words(action: Action) -> None:
+    with pytest.raises(Forbidden) as refused:
+        require(actor("viewer", external=True), action)
+
+    # Words a caseworker reads, not the internal name such as "offender.read".
+    assert str(refused.value).startswith("external users may not ")
+    assert action.value not in str(refused.value)
+
+
 def test_policy_refusal_names_the_record_kind_not_the_rule() -> None:
     with pytest.raises(NotFound) as hidden:
         require(actor("caseworker"), Action.CASE_WRITE, OTHER_CASE, what="case")
@@ -109,7 +119,7 @@ def test_policy_forbidden_names_the_level_and_action() -> None:
         require(actor("viewer"), Action.OFFENDER_WRITE)
 
     assert "viewer" in str(refused.value)
-    assert "offender.write" in str(refused.value)
+    assert "create or change offenders" in str(refused.value)
 
 
 @pytest.mark.parametrize("level", LEVELS)

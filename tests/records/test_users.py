@@ -6,7 +6,7 @@ import pytest
 
 from records import users
 from records.actors import SYSTEM, Actor
-from records.errors import Duplicate, InvalidInput
+from records.errors import Duplicate, InvalidInput, NotFound
 from records.store import Store
 
 GOOD_PASSWORD = "a long enough pass phrase"
@@ -90,3 +90,21 @@ async def test_user_create_twice_is_a_duplicate_whatever_the_case(store: Store) 
 
     with pytest.raises(Duplicate):
         await users.create_user(store, SYSTEM, "KIM", level="viewer", team="ppcs")
+
+
+async def test_user_set_password_replaces_it_and_checks_it_like_a_new_one(store: Store) -> None:
+    await users.create_user(store, SYSTEM, "kim", level="viewer", team="ppcs")
+
+    await users.set_password(store, SYSTEM, "kim", GOOD_PASSWORD)
+    with pytest.raises(InvalidInput):
+        await users.set_password(store, SYSTEM, "kim", "short")
+
+    kim = await users.find_by_username(store, "kim")
+    assert users.password_matches(kim, GOOD_PASSWORD)
+    events = await store.db["audit"].find({"action": "user.password"}).to_list()
+    assert [e["target"] for e in events] == ["username:kim"]
+
+
+async def test_user_set_password_of_an_unknown_user_says_so(store: Store) -> None:
+    with pytest.raises(NotFound, match="nobody"):
+        await users.set_password(store, SYSTEM, "nobody", GOOD_PASSWORD)

@@ -143,19 +143,23 @@ async def test_case_create_by_admin_in_any_existing_team(
     assert created["id"] in await listed_ids(caseworker.client)
 
 
-async def test_case_create_in_another_team_is_404_and_reveals_nothing(
+async def test_case_create_for_another_team_is_forbidden_and_an_unknown_team_invalid(
     make_user: MakeUser, caseworker: User, offender: dict[str, Any]
 ) -> None:
     await make_user("caseworker", team="north")
+    admin = await make_user("admin", team="north")
 
     elsewhere = await open_case(caseworker.client, offender["id"], team="north")
     nowhere = await open_case(caseworker.client, offender["id"], team="no-such-team")
+    nowhere_for_admin = await open_case(admin.client, offender["id"], team="no-such-team")
 
-    # policy.require reports a team the caller cannot see as absent, and an
-    # unknown team must answer the same, or the answer would reveal which teams exist.
-    assert elsewhere.status_code == 404
-    assert nowhere.status_code == 404
-    assert elsewhere.json()["detail"] == nowhere.json()["detail"]
+    # Team names are not secret (every case shows its team); saying why helps.
+    assert elsewhere.status_code == 403
+    assert "your own team" in elsewhere.json()["detail"]
+    assert nowhere.status_code == nowhere_for_admin.status_code == 422
+    assert nowhere.json()["errors"] == [
+        {"field": "team", "message": "there is no team named 'no-such-team'"}
+    ]
     assert await listed_ids(caseworker.client) == set()
 
 
@@ -487,3 +491,26 @@ async def test_case_documents_of_another_teams_case_is_404(
 
     assert response.status_code == 404
     assert document["id"] not in response.text
+
+
+async def test_case_route_with_a_trailing_slash_is_not_redirected(caseworker: User) -> None:
+    response = await caseworker.client.get("/cases/", headers={"Host": "evil.example"})
+
+    # No 307 to a location built from the client's Host header: a plain 404.
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    assert "location" not in response.headers
+
+
+async def test_case_folder_names_are_compared_in_one_unicode_form(
+    caseworker: User, case: dict[str, Any]
+) -> None:
+    composed = await caseworker.client.post(
+        f"/cases/{case['id']}/folders", json={"name": "Caf\u00e9 reports"}
+    )
+    decomposed = await caseworker.client.post(
+        f"/cases/{case['id']}/folders", json={"name": "Cafe\u0301 reports"}
+    )
+
+    assert composed.status_code == 201, composed.text
+    assert decomposed.status_code == 409, decomposed.text

@@ -340,3 +340,15 @@ def test_cli_serve_restarts_an_embedded_database_that_dies(tmp_path: Path) -> No
     assert second["uri"] == first["uri"]
     assert "starting it again" in log.read_text()
     assert is_gone(second["pid"])
+
+
+def test_cli_users_set_password_gives_a_tokens_only_user_a_password(tmp_path: Path) -> None:
+    created = ppud(tmp_path, "users", "create", "lee", "--level", "viewer", "--team", "t")
+    assert created.returncode == 0, created.stderr
+
+    result = ppud(
+        tmp_path, "users", "set-password", "lee", "--password-stdin", stdin=PASSWORD + "\n"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "password set for lee" in result.stdout

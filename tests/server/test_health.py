@@ -23,7 +23,11 @@ from tests.conftest import User
 PROBLEM_JSON = "application/problem+json"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 # Nothing listens on port 1; a short selection timeout makes "down" quick to see.
-UNREACHABLE = "mongodb://127.0.0.1:1/?directConnection=true&serverSelectionTimeoutMS=500"
+# A Unix socket that does not exist, not a closed TCP port: PyMongo's async
+# connect leaks its socket when cancelled mid-connect (its close() does that to
+# the monitor), and a TCP connect can be cancelled while pending; connecting to
+# a missing Unix socket fails at once, with no pending moment to cancel.
+UNREACHABLE = "mongodb://%2Ftmp%2Fppud-test-no-database.sock/?serverSelectionTimeoutMS=500"
 
 # Every operation api.md lists for offenders, cases, folders, documents,
 # versions, content, locks, sharing, manifests, audit, sessions and health.

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import MakeUser, User
 
@@ -398,3 +399,66 @@ async def test_offender_routes_need_credentials(anonymous: httpx.AsyncClient) ->
     response = await anonymous.get("/api/v1/offenders")
 
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "date_of_birth",
+    ["19850412", "2026-W01-1", "1985-4-12", "1985-02-30", "0985-04-12", "9999-12-31"],
+    ids=["basic-format", "week-date", "unpadded", "no-such-day", "before-1900", "future"],
+)
+async def test_offender_date_of_birth_must_be_a_real_past_date_written_out(
+    caseworker: User, date_of_birth: str
+) -> None:
+    body = {"family_name": "Example", "given_names": "Alex", "date_of_birth": date_of_birth}
+
+    response = await caseworker.client.post("/offenders", json=body)
+
+    assert response.status_code == 422, response.text
+    assert error_fields(response) == ["date_of_birth"]
+
+
+@pytest.mark.parametrize(
+    "alias",
+    ["a\u0000b", "\u202egpj.exe", "z" * 201],
+    ids=["nul", "bidi-override", "too-long"],
+)
+async def test_offender_aliases_are_checked_like_names(caseworker: User, alias: str) -> None:
+    body = {"family_name": "Example", "given_names": "Alex", "date_of_birth": "1985-04-12"}
+
+    response = await caseworker.client.post("/offenders", json=body | {"aliases": [alias]})
+
+    assert response.status_code == 422, response.text
+    assert error_fields(response) == ["aliases"]
+
+
+async def test_offender_names_are_kept_in_one_unicode_form(caseworker: User) -> None:
+    decomposed = await new_offender(caseworker.client, family_name="Jose\u0301")
+
+    # "José" typed as e + combining accent is found by the precomposed spelling.
+    assert decomposed["family_name"] == "Jos\u00e9"
+    assert decomposed["id"] in await search(caseworker.client, "Jos\u00e9")
+
+
+async def test_offender_patch_that_changes_nothing_keeps_the_revision(caseworker: User) -> None:
+    created = await new_offender(caseworker.client)
+
+    empty = await caseworker.client.patch(f"/offenders/{created['id']}", json={})
+    same = await caseworker.client.patch(
+        f"/offenders/{created['id']}", json={"family_name": "Example"}
+    )
+    events = await caseworker.client.get("/audit")
+
+    assert empty.status_code == same.status_code == 200
+    assert empty.json()["revision"] == same.json()["revision"] == 1
+    assert "offender.update" not in {e["action"] for e in events.json()["items"]}
+
+
+@pytest.mark.parametrize(
+    "limit", ["\u0661", "1" * 5000, "2.5"], ids=["arabic-digit", "huge", "fraction"]
+)
+async def test_offender_list_limit_must_be_plain_digits(caseworker: User, limit: str) -> None:
+    response = await caseworker.client.get("/offenders", params={"limit": limit})
+
+    assert response.status_code == 422
+    assert error_fields(response) == ["limit"]
+    assert len(response.json()["detail"]) < 200

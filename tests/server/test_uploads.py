@@ -574,3 +574,64 @@ async def test_upload_client_disconnecting_midway_leaves_nothing(
         assert health.status_code == 200
 
     await assert_nothing_stored(store, caseworker.client, case["id"])
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"comment": "x" * 1001}, "comment"),
+        ({"comment": "a\x01\u202eb"}, "comment"),
+        ({"bogus": "1"}, "bogus"),
+        ({"revision": "99"}, "revision"),
+        ({"shared_with_external": "true"}, "shared_with_external"),
+    ],
+    ids=["comment-too-long", "comment-control-characters", "unknown", "revision", "sharing"],
+)
+async def test_upload_with_a_bad_or_unknown_field_files_nothing(
+    store: Store, caseworker: User, case: dict[str, Any], fields: dict[str, str], field: str
+) -> None:
+    response = await upload(caseworker.client, case["id"], PDF, **fields)
+
+    assert field in error_fields(assert_problem(response, 422, field))
+    await assert_nothing_stored(store, caseworker.client, case["id"])
+
+
+async def test_upload_version_with_an_unknown_field_adds_nothing(
+    caseworker: User, document: dict[str, Any]
+) -> None:
+    response = await caseworker.client.post(
+        f"/documents/{document['id']}/versions",
+        data={"comment": "fine", "checkin": "true"},
+        files={"file": ("v2.pdf", PDF, "application/pdf")},
+    )
+    after = await caseworker.client.get(f"/documents/{document['id']}")
+
+    assert "checkin" in error_fields(assert_problem(response, 422, "checkin"))
+    assert after.json()["current_version"] == 1
+
+
+async def test_upload_with_too_many_fields_is_refused(
+    store: Store, caseworker: User, case: dict[str, Any]
+) -> None:
+    body = b"".join(part(f"field{n}", b"v") for n in range(40)) + closing()
+
+    response = await caseworker.client.post(
+        f"/cases/{case['id']}/documents", content=body, headers={"Content-Type": MULTIPART}
+    )
+
+    assert_problem(response, 400, "more than 32 fields")
+    await assert_nothing_stored(store, caseworker.client, case["id"])
+
+
+async def test_upload_with_fields_too_large_in_total_is_refused(
+    store: Store, caseworker: User, case: dict[str, Any]
+) -> None:
+    # Each field under its own limit, together past what a form may hold.
+    body = b"".join(part(f"field{n}", b"v" * 60_000) for n in range(5)) + closing()
+
+    response = await caseworker.client.post(
+        f"/cases/{case['id']}/documents", content=body, headers={"Content-Type": MULTIPART}
+    )
+
+    assert_problem(response, 413, "fields")
+    await assert_nothing_stored(store, caseworker.client, case["id"])

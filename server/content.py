@@ -16,6 +16,12 @@ from server.problems import problem
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
+# Up to this many bytes are read before the response starts and sent as one
+# body. Measured on small files, StreamingResponse's task group (it listens
+# for a disconnect while streaming) cost a fifth of the server's CPU per
+# download; for a file this small there is nothing to stream.
+WHOLE_BODY_BYTES = 256 * 1024
+
 
 @dataclass(frozen=True)
 class ByteRange:
@@ -135,4 +141,7 @@ async def send_version(
 
     last = start + length - 1
     await on_send(start, last)
+    if length <= WHOLE_BODY_BYTES:
+        body = b"".join([piece async for piece in read(start, last)])
+        return Response(body, status_code=status, headers=headers)
     return StreamingResponse(read(start, last), status_code=status, headers=headers)

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
+from bson import ObjectId
 
 from records.store import Store
 from tests.conftest import CORPUS, MakeUser, User, upload
@@ -127,6 +128,22 @@ async def test_content_file_of_several_chunks_is_byte_identical(
     assert response.headers["etag"] == etag_of(BIG)
     # The download really was reassembled from several chunks.
     assert await store.db["fs.chunks"].count_documents({}) == -(-SIZE // CHUNK)
+
+
+async def test_content_small_file_whose_bytes_are_missing_is_a_problem_not_a_cut_off_file(
+    store: Store, caseworker: User, document: dict[str, Any]
+) -> None:
+    # A small file is read whole before the answer starts, so a lost chunk is
+    # reported as a problem instead of a 200 that ends early.
+    stored = await store.db["documents"].find_one({"_id": ObjectId(document["id"])})
+    assert stored is not None
+    file_id = stored["versions"][0]["file_id"]
+    await store.db["fs.chunks"].delete_many({"files_id": file_id})
+
+    response = await caseworker.client.get(url(document))
+
+    assert_problem(response, 500, "chunk 0", "missing")
+    assert (await caseworker.client.get("/healthz")).status_code == 200
 
 
 @pytest.mark.parametrize(

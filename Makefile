@@ -7,7 +7,9 @@ PIP    := $(BIN)/pip --disable-pip-version-check --quiet
 # Settings pass through to the server unchanged (see README, "Settings").
 export PPUD_HOST PPUD_PORT PPUD_DATA_DIR PPUD_MONGODB_URI PPUD_DATABASE PPUD_ENV \
        PPUD_MAX_UPLOAD_BYTES PPUD_ORPHAN_GRACE_MINUTES PPUD_SWEEP_INTERVAL_MINUTES \
-       PPUD_LOG_LEVEL PPUD_LOG_FORMAT PPUD_WORKERS PPUD_TRUSTED_PROXIES
+       PPUD_LOG_LEVEL PPUD_LOG_FORMAT PPUD_WORKERS PPUD_TRUSTED_PROXIES \
+       PPUD_TIKA_URL PPUD_EXTRACT_TIMEOUT_SECONDS PPUD_EXTRACT_MEMORY_MIB PPUD_OCR \
+       PPUD_OCR_MAX_PAGES PPUD_SEARCH_WORKER
 
 .PHONY: run test bench lint lock setup clean
 
@@ -30,6 +32,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.transfer
+	$(BIN)/python -m bench.search
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -205,7 +205,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(uri: str, data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    uri: str, data_dir: Path, port: int, log: Path, **settings: str
+) -> subprocess.Popen[bytes]:
     """`ppud serve` in its own process, so its memory and CPU are its own."""
     # Only the settings named here: the caller's own PPUD_* would change what is
     # measured, and the Makefile exports every PPUD_* it lists, unset ones as
@@ -217,7 +219,11 @@ def start_server(uri: str, data_dir: Path, port: int, log: Path) -> subprocess.P
         "PPUD_PORT": str(port),
         "PPUD_LOG_LEVEL": "WARNING",
         "PPUD_DATABASE": DATABASE,
+        # The search worker would extract every file moved here, on the same
+        # two cores, and the figures would measure Tika as much as transfers.
+        "PPUD_SEARCH_WORKER": "off",
     }
+    env |= settings
     with log.open("wb") as sink:
         return subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve"],

@@ -154,7 +154,16 @@ def version_record(
         "created_at": at,
         "created_by": actor.username,
         "comment": comment,
+        # The extraction worker's durable state for this version (search/worker.py).
+        "text_status": "pending",
+        "text_attempts": 0,
     }
+
+
+# Set with every change the search index must follow; the worker clears the flag
+# only if the generation it indexed is still the latest (search/worker.py).
+INDEX_DIRTY = {"index_dirty": True}
+INDEX_GENERATION = {"index_generation": 1}
 
 
 async def create_document(
@@ -188,6 +197,8 @@ async def create_document(
         "shared_with_external": False,
         "lock": None,
         "text_status": "pending",
+        "index_dirty": True,
+        "index_generation": 1,
         "versions": [version_record(stored, actor, 1, comment, now)],
         "created_at": now,
         "created_by": actor.username,
@@ -246,7 +257,10 @@ async def update_metadata(
     async def apply(session: AsyncClientSession) -> dict[str, Any]:
         updated = await store.db[DOCUMENTS].find_one_and_update(
             {"_id": document["_id"], "revision": expected_revision},
-            {"$set": {**changes, "updated_at": store.now()}, "$inc": {"revision": 1}},
+            {
+                "$set": {**changes, **INDEX_DIRTY, "updated_at": store.now()},
+                "$inc": {"revision": 1, **INDEX_GENERATION},
+            },
             return_document=ReturnDocument.AFTER,
             session=session,
         )
@@ -283,7 +297,14 @@ async def set_sharing(store: Store, actor: Actor, document_id: str, data: Any) -
     async def apply(session: AsyncClientSession) -> dict[str, Any]:
         updated = await store.db[DOCUMENTS].find_one_and_update(
             {"_id": document["_id"]},
-            {"$set": {"shared_with_external": shared, "updated_at": store.now()}},
+            {
+                "$set": {
+                    "shared_with_external": shared,
+                    **INDEX_DIRTY,
+                    "updated_at": store.now(),
+                },
+                "$inc": INDEX_GENERATION,
+            },
             return_document=ReturnDocument.AFTER,
             session=session,
         )
@@ -314,6 +335,8 @@ def version_view(version: dict[str, Any]) -> dict[str, Any]:
         "created_at": iso(version["created_at"]),
         "created_by": version["created_by"],
         "comment": version.get("comment"),
+        "text_status": version.get("text_status", "pending"),
+        "text_reason": version.get("text_reason"),
     }
 
 

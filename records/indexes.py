@@ -39,6 +39,8 @@ _INDEXES: dict[str, list[IndexModel]] = {
     documents.DOCUMENTS: [
         IndexModel([("case_id", ASCENDING)]),
         IndexModel([("versions.file_id", ASCENDING)]),
+        # The search worker's queue: documents whose index entries are out of date.
+        IndexModel([("index_dirty", ASCENDING)]),
     ],
     files.STAGING: [IndexModel([("touched_at", ASCENDING)])],
     # The indexes GridFS drivers create on first use; ours writes chunks itself.

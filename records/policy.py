@@ -7,6 +7,7 @@ absent (404) rather than forbidden, as api.md requires.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -26,6 +27,7 @@ class Action(Enum):
     LOCK_FORCE_RELEASE = "lock.force_release"
     AUDIT_READ_ALL = "audit.read_all"
     TOKENS_OWN = "tokens.own"
+    SEARCH = "search"
 
 
 _MINIMUM_LEVEL = {
@@ -40,6 +42,7 @@ _MINIMUM_LEVEL = {
     Action.LOCK_FORCE_RELEASE: "manager",
     Action.AUDIT_READ_ALL: "manager",
     Action.TOKENS_OWN: "viewer",
+    Action.SEARCH: "viewer",
 }
 
 # How a refusal names the action to the person refused.
@@ -55,12 +58,13 @@ _DOING = {
     Action.LOCK_FORCE_RELEASE: "force open another user's check-out",
     Action.AUDIT_READ_ALL: "read other users' audit events",
     Action.TOKENS_OWN: "manage their tokens",
+    Action.SEARCH: "search documents",
 }
 
-_READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ}
+_READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}
 # External users read the cases associated to them and nothing else; with no
 # association (issue 7) every case stays hidden, so their lists come back empty.
-_EXTERNAL = {Action.CASE_READ, Action.DOCUMENT_READ, Action.TOKENS_OWN}
+_EXTERNAL = {Action.CASE_READ, Action.DOCUMENT_READ, Action.TOKENS_OWN, Action.SEARCH}
 
 
 def can_see_case(actor: Actor, case: dict[str, Any]) -> bool:
@@ -107,10 +111,34 @@ def require(
         raise Forbidden(f"{who} users may not {_DOING[action]}")
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """Which cases' records an actor may see, for filters built outside MongoDB (search)."""
+
+    # None: every team's cases.
+    teams: tuple[str, ...] | None
+    # None: any case of those teams; otherwise only these (external users).
+    case_ids: tuple[str, ...] | None = None
+    # Only documents shared with external users.
+    shared_only: bool = False
+
+
+def visibility(actor: Actor) -> Visibility:
+    """The same rule as can_see_case and case_filter, as data."""
+    if actor.external:
+        # No associations yet (issue 7): no case, so nothing found.
+        return Visibility(teams=None, case_ids=(), shared_only=True)
+    if actor.level == "admin":
+        return Visibility(teams=None)
+    return Visibility(teams=(actor.team,))
+
+
 def case_filter(actor: Actor) -> dict[str, Any]:
     """The query clause limiting a case listing to what the actor may see."""
-    if actor.external:
-        return {"_id": {"$in": []}}
-    if actor.level == "admin":
-        return {}
-    return {"team": actor.team}
+    seen = visibility(actor)
+    clause: dict[str, Any] = {}
+    if seen.teams is not None:
+        clause["team"] = seen.teams[0] if len(seen.teams) == 1 else {"$in": list(seen.teams)}
+    if seen.case_ids is not None:
+        clause["_id"] = {"$in": list(seen.case_ids)}
+    return clause

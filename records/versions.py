@@ -10,7 +10,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from records import audit, files
 from records.actors import Actor
-from records.documents import DOCUMENTS, load, version_record
+from records.documents import DOCUMENTS, INDEX_DIRTY, INDEX_GENERATION, load, version_record
 from records.errors import Conflict, DocumentLocked, NotFound
 from records.files import StoredFile
 from records.policy import Action
@@ -51,12 +51,13 @@ async def add_version(
             "current_version": number,
             "updated_at": now,
             "text_status": "pending",
+            **INDEX_DIRTY,
         }
         if check_in:
             changes["lock"] = None
         appended = await store.db[DOCUMENTS].update_one(
             {"_id": current["_id"], "current_version": number - 1},
-            {"$push": {"versions": version}, "$set": changes},
+            {"$push": {"versions": version}, "$set": changes, "$inc": INDEX_GENERATION},
             session=session,
         )
         if appended.matched_count != 1:

@@ -17,11 +17,13 @@ from starlette.routing import Mount, Route, Router
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
 from records.store import Store, open_store
+from search.service import SearchService
 from server.config import Settings
 from server.middleware import RequestContext
 from server.openapi import openapi
 from server.problems import HANDLERS
 from server.routes import audit, cases, documents, health, offenders, session
+from server.routes import search as search_routes
 from server.state import Services
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ API_ROUTES = [
     *cases.routes,
     *documents.routes,
     *audit.routes,
+    *search_routes.routes,
     Route("/openapi.json", openapi, methods=["GET"]),
 ]
 
@@ -71,7 +74,11 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
         else:
             active = store
         await ensure_indexes(active)
-        app.state.services = Services(settings=settings, store=active)
+        app.state.services = Services(
+            settings=settings,
+            store=active,
+            search=SearchService(settings.search_dir, settings.tika_url),
+        )
         sweeper = asyncio.create_task(_sweep_periodically(active, settings)) if owned else None
         try:
             yield

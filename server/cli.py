@@ -25,10 +25,15 @@ from records.errors import RecordError
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
 from records.store import Store, open_store
+from search import maintenance
+from search.index import TantivyIndex
+from search.isolation import Limits
+from search.worker import ExtractionSettings, Worker, ensure_search_indexes
 from server.config import ConfigError, Settings, load_settings
 from server.embedded_db import EmbeddedDatabase, EmbeddedDatabaseError
 from server.logs import configure
 from server.protocol import uvicorn_options
+from server.worker_process import WorkerProcess
 
 logger = logging.getLogger(__name__)
 
@@ -93,17 +98,8 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
         settings = settings.with_database_uri(uri)
         print(f"PPUD is serving on http://{settings.host}:{settings.port}", file=sys.stderr)
         if settings.workers > 1:
-            # Worker processes read their settings afresh; hand them the database.
-            os.environ["PPUD_MONGODB_URI"] = uri
-            uvicorn.run(
-                "server.app:app_from_environment",
-                factory=True,
-                host=settings.host,
-                port=settings.port,
-                workers=settings.workers,
-                **uvicorn_options(settings.trusted_proxies),
-            )
-            return 0
+            with _search_worker(settings, uri):
+                return _serve_many(settings, uri)
 
         from server.app import create_app
 
@@ -113,8 +109,32 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
             port=settings.port,
             **uvicorn_options(settings.trusted_proxies),
         )
-        uvicorn.Server(config).run()
+        with _search_worker(settings, uri):
+            uvicorn.Server(config).run()
     return 0
+
+
+def _serve_many(settings: Settings, uri: str) -> int:
+    # Worker processes read their settings afresh; hand them the database.
+    os.environ["PPUD_MONGODB_URI"] = uri
+    uvicorn.run(
+        "server.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        **uvicorn_options(settings.trusted_proxies),
+    )
+    return 0
+
+
+@contextlib.contextmanager
+def _search_worker(settings: Settings, uri: str) -> Iterator[None]:
+    if not settings.search_worker:
+        yield
+        return
+    with WorkerProcess(uri):
+        yield
 
 
 # --- users -----------------------------------------------------------------
@@ -247,6 +267,105 @@ def sweep(settings: Settings, args: argparse.Namespace) -> int:
     return run_with_store(settings, work)
 
 
+# --- search ----------------------------------------------------------------
+
+
+def extraction_settings(settings: Settings) -> ExtractionSettings:
+    return ExtractionSettings(
+        tika_url=settings.tika_url,
+        limits=Limits(
+            timeout_seconds=float(settings.extract_timeout_seconds),
+            memory_bytes=settings.extract_memory_mib * 1024 * 1024,
+        ),
+        ocr=settings.ocr,
+        ocr_max_pages=settings.ocr_max_pages,
+    )
+
+
+def _open_writer(settings: Settings) -> TantivyIndex:
+    try:
+        return TantivyIndex(settings.search_dir, writer=True)
+    except ValueError as exc:
+        # Tantivy allows one writer per index; the message names the lock.
+        raise ConfigError(
+            f"another search worker holds the index (is `ppud serve` running?): {str(exc)[:200]}"
+        ) from exc
+
+
+def worker(settings: Settings, _: argparse.Namespace) -> int:
+    """Extract and index until SIGTERM or Ctrl-C."""
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    index = _open_writer(settings)
+
+    async def work(store: Store) -> int:
+        stop = asyncio.Event()
+        running = Worker(
+            store, index, extraction_settings(settings), settings.data_dir / "tmp" / "extract"
+        )
+        logger.info("search.worker.started", extra={"index": str(index.folder)})
+        try:
+            await running.run(stop)
+        finally:
+            running.index.close()
+        return 0
+
+    try:
+        return run_with_store(settings, work)
+    except SystemExit:
+        return 0
+
+
+def search_reindex(settings: Settings, _: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        await ensure_search_indexes(store)
+        done = await maintenance.rebuild(store, settings.search_dir)
+        print(
+            f"rebuilt the search index: {done.documents} document(s), "
+            f"{done.versions} version(s), now live in {done.folder.name}"
+        )
+        return 0
+
+    return run_with_store(settings, work)
+
+
+def search_check(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        await ensure_search_indexes(store)
+        index = TantivyIndex(settings.search_dir, writer=False)
+        report = await maintenance.check(store, index)
+        for name in ("missing", "stale", "orphaned"):
+            entries = getattr(report, name)
+            print(f"{name}: {len(entries)}")
+            for document_id, version in entries[:20]:
+                print(f"  document {document_id} version {version}")
+        if report.clean or not args.repair:
+            return 0 if report.clean else 1
+        queued = await maintenance.repair(store, report)
+        print(f"queued {queued} document(s) for the worker to re-index or remove")
+        return await _apply_now(settings, store)
+
+    return run_with_store(settings, work)
+
+
+async def _apply_now(settings: Settings, store: Store) -> int:
+    """With no worker running, do the queued work here; otherwise leave it to the worker."""
+    try:
+        index = TantivyIndex(settings.search_dir, writer=True)
+    except ValueError:
+        print("the running search worker will apply them")
+        return 0
+    running = Worker(
+        store, index, extraction_settings(settings), settings.data_dir / "tmp" / "extract"
+    )
+    try:
+        while await running.run_once():
+            pass
+    finally:
+        running.index.close()
+    print("repaired")
+    return 0
+
+
 def _positive(raw: str) -> int:
     try:
         value = int(raw)
@@ -309,6 +428,19 @@ def parser() -> argparse.ArgumentParser:
     # At least a minute: a grace of zero would remove uploads still streaming in.
     swept.add_argument("--grace-minutes", type=_positive, default=60)
     swept.set_defaults(run=sweep)
+
+    commands.add_parser(
+        "worker", help="extract text and keep the search index (serve runs one)"
+    ).set_defaults(run=worker)
+    search_commands = commands.add_parser("search", help="the search index").add_subparsers(
+        dest="action", required=True
+    )
+    search_commands.add_parser(
+        "reindex", help="rebuild the index from stored text and swap it in"
+    ).set_defaults(run=search_reindex)
+    checking = search_commands.add_parser("check", help="compare the index with the database")
+    checking.add_argument("--repair", action="store_true", help="fix what the check finds")
+    checking.set_defaults(run=search_check)
     return top
 
 
@@ -317,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         configure(settings.log_level, settings.log_format)
-        if args.command != "serve":
+        if args.command not in ("serve", "worker"):
             logging.getLogger().setLevel(logging.WARNING)
         result: Any = args.run(settings, args)
         return int(result)

@@ -43,6 +43,16 @@ class Settings:
     log_format: str = "auto"
     workers: int = 1
     trusted_proxies: str | None = None
+    tika_url: str | None = None
+    extract_timeout_seconds: int = 120
+    extract_memory_mib: int = 1024
+    ocr: bool = True
+    ocr_max_pages: int = 20
+    search_worker: bool = True
+
+    @property
+    def search_dir(self) -> Path:
+        return self.data_dir / "search"
 
     @property
     def development(self) -> bool:
@@ -69,6 +79,24 @@ def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").lower()
+    if raw == "":
+        return default
+    if raw in ("on", "true", "1", "yes"):
+        return True
+    if raw in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be on or off, not {env.get(name)!r}")
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name) or None
+    if raw is not None and not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http:// or https:// address, not {raw!r}")
+    return raw
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -100,4 +128,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         workers=_integer(env, "PPUD_WORKERS", 1, minimum=1),
         trusted_proxies=env.get("PPUD_TRUSTED_PROXIES") or None,
+        tika_url=_url(env, "PPUD_TIKA_URL"),
+        extract_timeout_seconds=_integer(env, "PPUD_EXTRACT_TIMEOUT_SECONDS", 120, minimum=1),
+        extract_memory_mib=_integer(env, "PPUD_EXTRACT_MEMORY_MIB", 1024, minimum=64),
+        ocr=_switch(env, "PPUD_OCR", True),
+        ocr_max_pages=_integer(env, "PPUD_OCR_MAX_PAGES", 20, minimum=0),
+        search_worker=_switch(env, "PPUD_SEARCH_WORKER", True),
     )

@@ -132,6 +132,11 @@ BASE: dict[str, Any] = {
                 created_at=_TIME,
                 created_by=_STR,
                 comment={"type": ["string", "null"]},
+                text_status={
+                    "type": "string",
+                    "enum": ["pending", "extracting", "done", "empty", "skipped", "failed"],
+                },
+                text_reason={"type": ["string", "null"]},
             ),
             "Document": _object(
                 [

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import Scope
 
 from records import errors
+from search import errors as search_errors
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,14 @@ def _methods_for(routes: list[BaseRoute], scope: Scope) -> set[str]:
     return methods
 
 
+async def search_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, search_errors.SearchError)
+    if isinstance(exc, search_errors.MalformedQuery):
+        return problem(400, exc.detail, title="Malformed search")
+    logger.error("search unavailable: %s", type(exc).__name__)
+    return problem(503, "search is not available just now; try again shortly")
+
+
 async def database_down_handler(request: Request, exc: Exception) -> Response:
     logger.error("database unavailable: %s", type(exc).__name__)
     return problem(503, "the database is not answering; try again shortly")
@@ -117,6 +126,7 @@ async def database_down_handler(request: Request, exc: Exception) -> Response:
 
 HANDLERS: dict[Any, Any] = {
     errors.RecordError: record_error_handler,
+    search_errors.SearchError: search_error_handler,
     HTTPException: http_error_handler,
     ServerSelectionTimeoutError: database_down_handler,
     ConnectionFailure: database_down_handler,

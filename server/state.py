@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from records.store import Store
+from search.service import SearchService
 from server.config import Settings
 
 
@@ -14,6 +15,7 @@ from server.config import Settings
 class Services:
     settings: Settings
     store: Store
+    search: SearchService
 
 
 def services(request: Request) -> Services:

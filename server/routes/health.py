@@ -27,19 +27,20 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     """
-    summary: The database answers (and, with search, the extractor)
+    summary: The database, the extractor and the search index answer
     tags: [health]
     security: []
     responses:
       200: {description: Ready}
       503: {description: A dependency is down, named in "down"}
     """
-    store = services(request).store
+    found = services(request)
     down: list[str] = []
     try:
-        await asyncio.wait_for(store.db.command("ping"), READY_TIMEOUT)
+        await asyncio.wait_for(found.store.db.command("ping"), READY_TIMEOUT)
     except (PyMongoError, TimeoutError):
         down.append("database")
+    down.extend(await found.search.problems())
     status = 503 if down else 200
     return JSONResponse({"status": "down" if down else "ready", "down": down}, status_code=status)
 

@@ -16,6 +16,7 @@ ALLOWED: dict[str, set[Action]] = {
         Action.CASE_READ,
         Action.DOCUMENT_READ,
         Action.TOKENS_OWN,
+        Action.SEARCH,
     },
     "caseworker": {
         Action.OFFENDER_READ,
@@ -27,6 +28,7 @@ ALLOWED: dict[str, set[Action]] = {
         Action.DOCUMENT_WRITE,
         Action.DOCUMENT_SHARE,
         Action.TOKENS_OWN,
+        Action.SEARCH,
     },
     "manager": {
         Action.OFFENDER_READ,
@@ -40,11 +42,12 @@ ALLOWED: dict[str, set[Action]] = {
         Action.LOCK_FORCE_RELEASE,
         Action.AUDIT_READ_ALL,
         Action.TOKENS_OWN,
+        Action.SEARCH,
     },
     "admin": set(Action),
 }
-READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ}
-EXTERNAL = {Action.CASE_READ, Action.DOCUMENT_READ, Action.TOKENS_OWN}
+READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}
+EXTERNAL = {Action.CASE_READ, Action.DOCUMENT_READ, Action.TOKENS_OWN, Action.SEARCH}
 MATRIX = [(level, action) for level in LEVELS for action in Action]
 OWN_CASE: dict[str, Any] = {"_id": "case-1", "team": "ppcs"}
 OTHER_CASE: dict[str, Any] = {"_id": "case-2", "team": "north"}

@@ -22,6 +22,12 @@ VARIABLES = (
     "PPUD_LOG_FORMAT",
     "PPUD_WORKERS",
     "PPUD_TRUSTED_PROXIES",
+    "PPUD_TIKA_URL",
+    "PPUD_EXTRACT_TIMEOUT_SECONDS",
+    "PPUD_EXTRACT_MEMORY_MIB",
+    "PPUD_OCR",
+    "PPUD_OCR_MAX_PAGES",
+    "PPUD_SEARCH_WORKER",
 )
 
 
@@ -91,3 +97,38 @@ def test_settings_bad_value_names_the_variable(name: str, value: str) -> None:
 
     assert name in str(raised.value)
     assert value.upper() in str(raised.value).upper()
+
+
+def test_settings_for_search_are_read_from_the_environment() -> None:
+    settings = load_settings(
+        {
+            "PPUD_TIKA_URL": "http://tika:9998",
+            "PPUD_EXTRACT_TIMEOUT_SECONDS": "30",
+            "PPUD_EXTRACT_MEMORY_MIB": "512",
+            "PPUD_OCR": "off",
+            "PPUD_OCR_MAX_PAGES": "3",
+            "PPUD_SEARCH_WORKER": "no",
+            "PPUD_DATA_DIR": "/srv/ppud",
+        }
+    )
+
+    assert settings.tika_url == "http://tika:9998"
+    assert (settings.extract_timeout_seconds, settings.extract_memory_mib) == (30, 512)
+    assert (settings.ocr, settings.ocr_max_pages, settings.search_worker) == (False, 3, False)
+    assert settings.search_dir == Path("/srv/ppud/search")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("PPUD_OCR", "maybe", "PPUD_OCR must be on or off"),
+        ("PPUD_SEARCH_WORKER", "2", "PPUD_SEARCH_WORKER must be on or off"),
+        ("PPUD_TIKA_URL", "tika:9998", "http:// or https://"),
+        ("PPUD_EXTRACT_TIMEOUT_SECONDS", "0", "at least 1"),
+        ("PPUD_EXTRACT_MEMORY_MIB", "10", "at least 64"),
+        ("PPUD_OCR_MAX_PAGES", "many", "whole number"),
+    ],
+)
+def test_settings_for_search_refuse_bad_values_by_name(name: str, value: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        load_settings({name: value})

@@ -41,6 +41,9 @@ VERSION_FIELDS = {
     "created_at",
     "created_by",
     "comment",
+    # Beyond api.md: each version's extraction state (issue 3: "show each version's text_status").
+    "text_status",
+    "text_reason",
 }
 
 

@@ -4,6 +4,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from records.store import Store
+from search.service import SearchService
 from server.app import create_app
 from server.config import Settings
 from server.state import Services
@@ -67,7 +69,11 @@ async def database_down(settings: Settings) -> AsyncIterator[Starlette]:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(UNREACHABLE, tz_aware=True)
     unreachable = Store(client=client, db=client["ppud"])
     application = create_app(settings, store=unreachable)
-    application.state.services = Services(settings=settings, store=unreachable)
+    application.state.services = Services(
+        settings=settings,
+        store=unreachable,
+        search=SearchService(settings.search_dir, settings.tika_url),
+    )
     yield application
     await client.close()
 
@@ -245,3 +251,17 @@ async def test_internal_error_is_500_problem_without_internals(
     assert response.headers["x-request-id"] in body["detail"]
     # The traceback goes to the log instead, for whoever quotes the request id.
     assert any(record.exc_info for record in caplog.records)
+
+
+async def test_readyz_answers_503_naming_the_extractor_when_the_tika_server_is_down(
+    store: Store, tmp_path: Path
+) -> None:
+    # Port 9 (discard) on loopback: nothing listens there.
+    settings = Settings(data_dir=tmp_path, tika_url="http://127.0.0.1:9")
+    application = create_app(settings, store=store)
+
+    async with application.router.lifespan_context(application), client_for(application) as client:
+        response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "down", "down": ["extractor"]}

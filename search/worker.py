@@ -1,0 +1,301 @@
+"""The search worker: extracts each new version's text and keeps the index in step.
+
+Driven only by durable state in the database, so a crash or restart resumes
+where it stopped:
+
+- a version's `text_status` is `pending` until extracted (then `done`,
+  `empty`, `skipped` or `failed` with `text_reason`); `text_attempts` counts
+  the extractions started, so a file that kills the extractor is tried at
+  most twice;
+- a document's `index_dirty` is set by every change the index must follow,
+  together with an `index_generation` counter; the worker clears the flag
+  only if the generation it indexed is still the latest;
+- `search_deletions` lists documents whose entries must go.
+
+The worker is the index's only writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel
+
+from records import files
+from records.documents import DOCUMENTS
+from records.store import Store
+from search.extract import Extracted
+from search.index import Entry, TantivyIndex, live_directory
+from search.isolation import Limits, Outcome, run_isolated
+from search.texts import TEXTS, load_texts, save_text
+
+logger = logging.getLogger(__name__)
+
+CASES = "cases"
+DELETIONS = "search_deletions"
+MAX_ATTEMPTS = 2
+BATCH = 50
+FINISHED = ("done", "empty", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class ExtractionSettings:
+    tika_url: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    max_chars: int = 5_000_000
+    ocr: bool = True
+    ocr_max_pages: int = 20
+    ocr_timeout_seconds: int = 60
+
+    def job(self, media_type: str, filename: str) -> dict[str, Any]:
+        return {
+            "media_type": media_type,
+            "filename": filename,
+            "tika_url": self.tika_url,
+            "max_chars": self.max_chars,
+            "ocr": self.ocr,
+            "ocr_max_pages": self.ocr_max_pages,
+            "ocr_timeout_seconds": self.ocr_timeout_seconds,
+            "timeout_seconds": self.limits.timeout_seconds,
+        }
+
+
+async def ensure_search_indexes(store: Store) -> None:
+    """The worker's own indexes, and a first indexing of documents filed before search."""
+    await store.db[TEXTS].create_indexes([IndexModel([("document_id", ASCENDING)])])
+    await store.db[DOCUMENTS].update_many(
+        {"index_generation": {"$exists": False}},
+        {"$set": {"index_dirty": True, "index_generation": 1}},
+    )
+
+
+class Worker:
+    def __init__(
+        self,
+        store: Store,
+        index: TantivyIndex,
+        settings: ExtractionSettings,
+        scratch: Path,
+        *,
+        extractor_command: list[str] | None = None,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.settings = settings
+        self.scratch = scratch
+        # Tests point this at a program that crashes or hangs, like a hostile file.
+        self.extractor_command = extractor_command
+
+    async def run(self, stop: asyncio.Event, *, poll_seconds: float = 1.0) -> None:
+        """Work until stop is set, sleeping poll_seconds whenever nothing is waiting."""
+        await ensure_search_indexes(self.store)
+        while not stop.is_set():
+            try:
+                done = await self.run_once()
+            except Exception:
+                # One bad document must not stop indexing for everyone; it
+                # stays dirty and is tried again on the next pass.
+                logger.exception("search.worker.pass_failed")
+                done = 0
+            if done == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), poll_seconds)
+
+    async def run_once(self) -> int:
+        """One batch: deletions, then up to BATCH changed documents. How many were handled."""
+        self._follow_rebuild()
+        deleted = [d["_id"] async for d in self.store.db[DELETIONS].find({}).limit(BATCH)]
+        for document_id in deleted:
+            self.index.delete_document(str(document_id))
+
+        dirty = self.store.db[DOCUMENTS].find({"index_dirty": True}, {"_id": 1})
+        ids = [d["_id"] async for d in dirty.limit(BATCH)]
+        indexed: list[tuple[ObjectId, int, bool]] = []
+        for document_id in ids:
+            indexed.append(await self._refresh(document_id))
+        if not deleted and not indexed:
+            return 0
+
+        self.index.commit()
+
+        # Only now, with the entries durable in the index, mark the work done.
+        now = datetime.now(UTC)
+        if deleted:
+            await self.store.db[DELETIONS].delete_many({"_id": {"$in": deleted}})
+        for document_id, generation, settled in indexed:
+            if settled:
+                await self.store.db[DOCUMENTS].update_one(
+                    {"_id": document_id, "index_generation": generation},
+                    {"$set": {"index_dirty": False, "indexed_at": now}},
+                )
+        return len(deleted) + len(indexed)
+
+    def _follow_rebuild(self) -> None:
+        """After `ppud search reindex` swapped in a new index, write to that one."""
+        live = live_directory(self.index.root)
+        if live is not None and live != self.index.folder:
+            logger.info("search.worker.index_swapped", extra={"folder": live.name})
+            self.index.close()
+            self.index = TantivyIndex(self.index.root, writer=True, folder=live)
+
+    async def _refresh(self, document_id: ObjectId) -> tuple[ObjectId, int, bool]:
+        """Extract what is pending, then re-index every version of the document."""
+        document = await self.store.db[DOCUMENTS].find_one({"_id": document_id})
+        if document is None:
+            self.index.delete_document(str(document_id))
+            return document_id, 0, False
+        generation = int(document.get("index_generation", 0))
+
+        for version in document["versions"]:
+            if version.get("text_status", "pending") not in FINISHED:
+                version.update(await self._extract(document, version))
+
+        case = await self.store.db[CASES].find_one({"_id": document["case_id"]})
+        texts = await load_texts(self.store, document_id)
+        entries = [
+            entry_for(document, case or {}, version, texts.get(int(version["number"]), ""))
+            for version in document["versions"]
+            if version.get("text_status") in FINISHED
+        ]
+        self.index.replace_document(str(document_id), entries)
+
+        current = _current(document)
+        await self.store.db[DOCUMENTS].update_one(
+            {"_id": document_id}, {"$set": {"text_status": current.get("text_status", "pending")}}
+        )
+        settled = all(v.get("text_status") in FINISHED for v in document["versions"])
+        return document_id, generation, settled
+
+    async def _extract(self, document: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
+        """Extract one version and record the outcome on it; the fields changed."""
+        number = int(version["number"])
+        attempts = int(version.get("text_attempts", 0))
+        if attempts >= MAX_ATTEMPTS:
+            return await self._record(
+                document,
+                number,
+                Extracted(
+                    "failed",
+                    reason=f"the extractor crashed on this file {attempts} times; "
+                    "it is not tried again",
+                ),
+            )
+        # Count the attempt before starting: if it takes the worker down with
+        # it, the restarted worker still knows.
+        await self._set_version(
+            document["_id"], number, {"text_status": "extracting", "text_attempts": attempts + 1}
+        )
+
+        outcome = await self._run_extractor(version)
+        logger.info(
+            "search.extracted",
+            extra={
+                "document_id": str(document["_id"]),
+                "version": number,
+                "status": outcome.extracted.status,
+                "chars": len(outcome.extracted.text),
+                "crashed": outcome.crashed,
+            },
+        )
+        if outcome.crashed and attempts + 1 < MAX_ATTEMPTS:
+            # Tried again on the next pass; the document stays dirty.
+            return await self._set_version(document["_id"], number, {"text_status": "pending"})
+        if outcome.extracted.status == "done":
+            await save_text(
+                self.store, document["_id"], number, version["sha256"], outcome.extracted.text
+            )
+        return await self._record(document, number, outcome.extracted)
+
+    async def _run_extractor(self, version: dict[str, Any]) -> Outcome:
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self.scratch, prefix="extract-") as spool:
+            size = int(version["size"])
+            if size:
+                pieces = files.read_bytes(
+                    self.store,
+                    version["file_id"],
+                    chunk_size=int(
+                        version.get("chunk_size")
+                        or await files.chunk_size_of(self.store, version["file_id"])
+                    ),
+                    first=0,
+                    last=size - 1,
+                )
+                async for piece in pieces:
+                    spool.write(piece)
+            spool.flush()
+            job = self.settings.job(version["media_type"], version["filename"])
+            return await asyncio.to_thread(
+                run_isolated,
+                Path(spool.name),
+                job,
+                self.settings.limits,
+                command=self.extractor_command,
+            )
+
+    async def _record(
+        self, document: dict[str, Any], number: int, extracted: Extracted
+    ) -> dict[str, Any]:
+        changes: dict[str, Any] = {
+            "text_status": extracted.status,
+            "text_reason": extracted.reason,
+            "text_truncated": extracted.truncated,
+        }
+        return await self._set_version(document["_id"], number, changes)
+
+    async def _set_version(
+        self, document_id: ObjectId, number: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        await self.store.db[DOCUMENTS].update_one(
+            {"_id": document_id, "versions.number": number},
+            {"$set": {f"versions.$.{name}": value for name, value in changes.items()}},
+        )
+        return changes
+
+
+def _current(document: dict[str, Any]) -> dict[str, Any]:
+    wanted = document["current_version"]
+    return next(v for v in document["versions"] if v["number"] == wanted)
+
+
+def entry_for(
+    document: dict[str, Any], case: dict[str, Any], version: dict[str, Any], text: str
+) -> Entry:
+    """What the index holds for one version: the text, and what filters and sorts it."""
+    return Entry(
+        document_id=str(document["_id"]),
+        version=int(version["number"]),
+        current=version["number"] == document["current_version"],
+        case_id=str(document["case_id"]),
+        offender_id=str(case.get("offender_id", "")),
+        team=str(case.get("team", "")),
+        doc_type=str(document.get("doc_type", "")),
+        marking=str(document.get("protective_marking", "")),
+        shared=bool(document.get("shared_with_external", False)),
+        date=_sort_date(document, version),
+        title=str(document.get("title", "")),
+        filename=str(version.get("filename", "")),
+        text=text,
+    )
+
+
+def _sort_date(document: dict[str, Any], version: dict[str, Any]) -> datetime:
+    """The document's own date when it has one, else when the version was filed."""
+    stated = document.get("document_date")
+    if isinstance(stated, str) and stated:
+        try:
+            return datetime.combine(datetime.fromisoformat(stated).date(), time.min, tzinfo=UTC)
+        except ValueError:
+            pass
+    created = version.get("created_at")
+    if isinstance(created, datetime):
+        return created if created.tzinfo else created.replace(tzinfo=UTC)
+    return datetime(1970, 1, 1, tzinfo=UTC)

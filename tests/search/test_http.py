@@ -1,0 +1,187 @@
+"""GET /api/v1/search: the contract, paging and sorting, and a 400 for every malformed query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from search.worker import Worker
+from tests.conftest import User
+from tests.search.conftest import File, search, settle
+
+
+def assert_bad_search(response: httpx.Response, *words: str) -> None:
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == 400
+    for word in words:
+        assert word in body["detail"], body["detail"]
+
+
+@pytest.fixture
+async def filed(worker: Worker, file_document: File) -> list[dict[str, Any]]:
+    documents = [
+        await file_document("office/testPDF.pdf", title="Tika page", document_date="2024-05-01"),
+        await file_document("office/testWORD.docx", title="Word sample", doc_type="licence"),
+        await file_document("office/testRTF.rtf", title="Indexation", document_date="2025-01-09"),
+    ]
+    await settle(worker)
+    return documents
+
+
+async def test_search_answers_the_contract_shape(caseworker: User, filed: list[Any]) -> None:
+    found = await search(caseworker.client, "sample")
+
+    assert set(found) == {"total", "items", "next_cursor"}
+    [hit] = found["items"]
+    assert set(hit) == {
+        "document_id",
+        "version",
+        "case_id",
+        "title",
+        "doc_type",
+        "score",
+        "snippet",
+    }
+    assert hit["document_id"] == filed[1]["id"]
+    assert hit["case_id"] == filed[1]["case_id"]
+    assert hit["doc_type"] == "licence"
+    assert hit["score"] > 0
+
+
+async def test_search_filters_by_case_and_doc_type(caseworker: User, filed: list[Any]) -> None:
+    case_id = filed[0]["case_id"]
+
+    assert (await search(caseworker.client, "sample", doc_type="licence"))["total"] == 1
+    assert (await search(caseworker.client, "sample", doc_type="other"))["total"] == 0
+    assert (await search(caseworker.client, "sample", case_id=case_id))["total"] == 1
+    assert (await search(caseworker.client, f"sample case:{case_id}"))["total"] == 1
+
+
+async def test_search_prefix_and_boolean_operators(caseworker: User, filed: list[Any]) -> None:
+    assert (await search(caseworker.client, "toolk*"))["total"] == 1
+    assert (await search(caseworker.client, "toolkit OR sample"))["total"] == 2
+    assert (await search(caseworker.client, "(toolkit OR sample) NOT word"))["total"] == 1
+
+
+async def test_search_date_range_and_sorting_by_date(caseworker: User, filed: list[Any]) -> None:
+    in_2024 = await search(
+        caseworker.client, "title:tika OR title:indexation date:2024-01-01..2024-12-31"
+    )
+    by_date = await search(caseworker.client, "title:tika OR title:indexation", sort="date")
+
+    assert [h["title"] for h in in_2024["items"]] == ["Tika page"]
+    assert [h["title"] for h in by_date["items"]] == ["Indexation", "Tika page"]
+
+
+async def test_search_pages_with_a_cursor(caseworker: User, filed: list[Any]) -> None:
+    first = await search(
+        caseworker.client, "title:tika OR title:word OR title:indexation", limit="2"
+    )
+    second = await search(
+        caseworker.client,
+        "title:tika OR title:word OR title:indexation",
+        limit="2",
+        cursor=first["next_cursor"],
+    )
+
+    assert first["total"] == second["total"] == 3
+    assert len(first["items"]) == 2 and len(second["items"]) == 1
+    assert second["next_cursor"] is None
+    seen = {h["document_id"] for h in first["items"] + second["items"]}
+    assert seen == {d["id"] for d in filed}
+
+
+async def test_search_snippet_escapes_the_document_text(
+    worker: Worker, caseworker: User, file_document: File
+) -> None:
+    await file_document(
+        "note.txt", content=b"<script>alert(1)</script> breach of licence conditions"
+    )
+    await settle(worker)
+
+    [hit] = (await search(caseworker.client, "breach"))["items"]
+
+    assert "<script>" not in hit["snippet"]
+    assert "&lt;script&gt;" in hit["snippet"]
+    assert "<b>breach</b>" in hit["snippet"]
+
+
+@pytest.mark.parametrize(
+    ("q", "words"),
+    [
+        ('"risk of harm', ["never closed"]),
+        ("NOT", ["must be followed"]),
+        ("report NOT", ["must be followed"]),
+        ("NOT report", ["cannot only exclude"]),
+        ("x" * 10_000, ["10000 characters", "at most 500"]),
+        ("report\x07", ["control character", "U+0007"]),
+        ("colour:red", ["no field 'colour'", "type:"]),
+        ("a*", ["at least 2 letters"]),
+        ("date:31/12/2024", ["not a date", "YYYY-MM-DD"]),
+        ("", ["empty"]),
+    ],
+    ids=[
+        "unbalanced-quote",
+        "lone-not",
+        "trailing-not",
+        "only-not",
+        "10000-characters",
+        "control-character",
+        "unknown-field",
+        "short-prefix",
+        "bad-date",
+        "empty",
+    ],
+)
+async def test_search_malformed_query_is_a_400_that_says_why(
+    caseworker: User, q: str, words: list[str]
+) -> None:
+    response = await caseworker.client.get("/search", params={"q": q})
+
+    assert_bad_search(response, *words)
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"q": "a", "sort": "size"}, ["sort must be relevance or date"]),
+        ({"q": "report", "limit": "0"}, ["limit must be between 1 and 100"]),
+        ({"q": "report", "limit": "1000"}, ["limit must be between 1 and 100"]),
+        ({"q": "report", "cursor": "abc"}, ["cursor"]),
+        ({"q": "report", "cursor": "99999999"}, ["cursor"]),
+        ({"q": "report", "all_versions": "perhaps"}, ["all_versions must be true or false"]),
+    ],
+)
+async def test_search_malformed_parameters_are_400s(
+    caseworker: User, params: dict[str, str], words: list[str]
+) -> None:
+    assert_bad_search(await caseworker.client.get("/search", params=params), *words)
+
+
+async def test_search_repeated_q_is_refused(caseworker: User) -> None:
+    response = await caseworker.client.get("/search?q=report&q=licence")
+
+    assert_bad_search(response, "give q once")
+
+
+async def test_search_needs_a_signed_in_user(anonymous: httpx.AsyncClient) -> None:
+    response = await anonymous.get("/api/v1/search", params={"q": "report"})
+
+    assert response.status_code == 401
+
+
+async def test_search_punctuation_only_word_finds_nothing_rather_than_failing(
+    caseworker: User, filed: list[Any]
+) -> None:
+    assert (await search(caseworker.client, "!!!"))["total"] == 0
+
+
+async def test_readyz_reports_the_extractor_and_the_index(anonymous: httpx.AsyncClient) -> None:
+    response = await anonymous.get("/readyz")
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "ready", "down": []}

@@ -1,0 +1,99 @@
+"""Rebuilding while people search, and checking the index against the database."""
+
+from __future__ import annotations
+
+import asyncio
+
+import tantivy
+from bson import ObjectId
+
+from records.store import Store
+from search import maintenance
+from search.index import TantivyIndex, live_directory
+from search.worker import Worker
+from server.config import Settings
+from tests.conftest import User
+from tests.search.conftest import File, search, settle
+
+
+async def test_reindex_swaps_in_a_new_index_while_searches_keep_working(
+    store: Store, settings: Settings, worker: Worker, caseworker: User, file_document: File
+) -> None:
+    for _ in range(6):
+        await file_document("office/testPDF.pdf")
+    await settle(worker)
+    before = live_directory(settings.search_dir)
+    answers: list[int] = []
+    rebuilding = True
+
+    async def keep_searching() -> None:
+        while rebuilding:
+            answers.append((await search(caseworker.client, "toolkit"))["total"])
+            await asyncio.sleep(0)
+
+    searching = asyncio.create_task(keep_searching())
+    try:
+        rebuilt = await maintenance.rebuild(store, settings.search_dir)
+        await asyncio.sleep(0.05)
+    finally:
+        rebuilding = False
+        await searching
+
+    assert rebuilt.documents == 6 and rebuilt.versions == 6
+    assert live_directory(settings.search_dir) == rebuilt.folder != before
+    assert before is not None and not before.exists()
+    assert answers and set(answers) == {6}
+    assert (await search(caseworker.client, "toolkit"))["total"] == 6
+
+    # The worker writes to the new index from then on.
+    await file_document("office/testPDF.pdf")
+    await settle(worker)
+    assert worker.index.folder == rebuilt.folder
+    assert (await search(caseworker.client, "toolkit"))["total"] == 7
+
+
+async def test_check_is_clean_after_indexing(
+    store: Store, settings: Settings, worker: Worker, file_document: File
+) -> None:
+    await file_document("office/testPDF.pdf")
+    await file_document("office/testWORD.docx")
+    await settle(worker)
+
+    report = await maintenance.check(store, TantivyIndex(settings.search_dir, writer=False))
+
+    assert report.clean
+
+
+async def test_check_reports_missing_stale_and_orphaned_entries_and_repair_fixes_them(
+    store: Store, settings: Settings, worker: Worker, caseworker: User, file_document: File
+) -> None:
+    lost = await file_document("office/testPDF.pdf")
+    changed = await file_document("office/testWORD.docx", title="Before")
+    await settle(worker)
+    # Break the index three ways behind the worker's back (an entry with no
+    # document is written through Tantivy itself: nothing of ours would).
+    worker.index.delete_document(lost["id"])
+    ghost = str(ObjectId())
+    worker.index._require_writer().add_document(
+        tantivy.Document.from_dict(
+            {"document_id": ghost, "version": 1, "current": 1, "team": "ppcs"},
+            worker.index._index.schema,
+        )
+    )
+    worker.index.commit()
+    await store.db["documents"].update_one(
+        {"_id": ObjectId(changed["id"])}, {"$set": {"title": "After"}}
+    )
+    reader = TantivyIndex(settings.search_dir, writer=False)
+
+    report = await maintenance.check(store, reader)
+
+    assert report.missing == [(lost["id"], 1)]
+    assert report.stale == [(changed["id"], 1)]
+    assert report.orphaned == [(ghost, 1)]
+
+    assert await maintenance.repair(store, report) == 3
+    await settle(worker)
+
+    assert (await maintenance.check(store, reader)).clean
+    assert (await search(caseworker.client, "title:after"))["total"] == 1

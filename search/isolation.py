@@ -64,9 +64,9 @@ def run_isolated(
         errors = err.read()[-2000:]
 
     if child.returncode != 0:
+        # Only the size of what it printed: a parser's message may quote the document.
         logger.warning(
-            "extract.crash",
-            extra={"status": child.returncode, "stderr": errors.decode("utf-8", "replace")},
+            "extract.crash", extra={"status": child.returncode, "stderr_bytes": len(errors)}
         )
         return Outcome(
             Extracted("failed", reason=f"the extractor stopped with status {child.returncode}"),

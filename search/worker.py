@@ -120,7 +120,12 @@ class Worker:
         ids = [d["_id"] async for d in dirty.limit(BATCH)]
         indexed: list[tuple[ObjectId, int, bool]] = []
         for document_id in ids:
-            indexed.append(await self._refresh(document_id))
+            try:
+                indexed.append(await self._refresh(document_id))
+            except Exception:
+                # One document must not hold up the others: it stays dirty
+                # and is tried again on the next pass.
+                logger.exception("search.worker.document_failed", extra={"id": str(document_id)})
         if not deleted and not indexed:
             return 0
 
@@ -194,7 +199,12 @@ class Worker:
             document["_id"], number, {"text_status": "extracting", "text_attempts": attempts + 1}
         )
 
-        outcome = await self._run_extractor(version)
+        try:
+            outcome = await self._run_extractor(version)
+        except files.MissingBytes:
+            return await self._record(
+                document, number, Extracted("failed", reason="the stored bytes are missing")
+            )
         logger.info(
             "search.extracted",
             extra={

@@ -211,3 +211,41 @@ async def test_worker_indexes_documents_filed_before_search_existed(
     await settle(worker)
 
     assert (await search(caseworker.client, "toolkit"))["total"] == 1
+
+
+async def test_worker_marks_a_version_whose_bytes_are_gone_and_indexes_the_rest(
+    store: Store, worker: Worker, caseworker: User, file_document: File
+) -> None:
+    broken = await file_document("office/testWORD.docx")
+    fine = await file_document("office/testPDF.pdf")
+    state = await version_state(store, broken)
+    await store.db["fs.chunks"].delete_many({"files_id": state["file_id"]})
+
+    await settle(worker)
+
+    assert (await version_state(store, broken))["text_status"] == "failed"
+    assert (await version_state(store, broken))["text_reason"] == "the stored bytes are missing"
+    found = await search(caseworker.client, "toolkit")
+    assert [h["document_id"] for h in found["items"]] == [fine["id"]]
+
+
+async def test_worker_one_unreadable_record_does_not_hold_up_the_others(
+    store: Store, worker: Worker, caseworker: User, file_document: File
+) -> None:
+    fine = await file_document("office/testPDF.pdf")
+    # A record no route could write: a version without its file.
+    await store.db["documents"].insert_one(
+        {
+            "case_id": ObjectId(fine["case_id"]),
+            "current_version": 1,
+            "versions": [{"number": 1}],
+            "index_dirty": True,
+            "index_generation": 1,
+        }
+    )
+
+    await worker.run_once()
+
+    found = await search(caseworker.client, "toolkit")
+    assert [h["document_id"] for h in found["items"]] == [fine["id"]]
+    assert await store.db["documents"].count_documents({"index_dirty": True}) == 1

@@ -8,16 +8,29 @@ only an exit status or a timeout.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from search.extract import EmbeddedTika, Extractor, Options, TikaServer, extract
+from search.extract import (
+    EmbeddedTika,
+    Extractor,
+    Options,
+    TikaServer,
+    die_with_parent,
+    extract,
+)
 
 
 def main() -> int:
+    die_with_parent()
     job = json.loads(sys.stdin.read())
+    if job.get("parent") and os.getppid() != job["parent"]:
+        # The worker died before the kernel was asked to take this one with it.
+        return 1
     options = Options(
+        scratch=Path(job["scratch"]) if job.get("scratch") else None,
         max_chars=int(job["max_chars"]),
         ocr=bool(job["ocr"]),
         ocr_max_pages=int(job["ocr_max_pages"]),

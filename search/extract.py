@@ -7,11 +7,14 @@ file may crash or hang it.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import email
 import email.policy
 import html.parser
 import logging
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -35,6 +38,7 @@ _NO_TEXT_TYPES = {
     "application/x-tar",
 }
 _EMAIL_TYPES = {"message/rfc822"}
+PR_SET_PDEATHSIG = 1
 # Tika's placeholder types for files it recognised but could not open.
 _PROTECTED_MARKERS = ("protected", "encrypted")
 
@@ -53,6 +57,8 @@ class Options:
     ocr: bool = True
     ocr_max_pages: int = 20
     ocr_timeout_seconds: int = 60
+    # Where OCR's page images go: the worker's scratch folder, which it clears.
+    scratch: Path | None = None
 
 
 class Extractor(Protocol):
@@ -240,7 +246,7 @@ def tesseract_available() -> bool:
 def _image(data: bytes, options: Options) -> Extracted:
     if not options.ocr or not tesseract_available():
         return Extracted("skipped", reason="an image carries text only by OCR, which is off")
-    with tempfile.TemporaryDirectory(prefix="ppud-ocr-") as folder:
+    with tempfile.TemporaryDirectory(prefix="ocr-", dir=options.scratch) as folder:
         path = Path(folder) / "image"
         path.write_bytes(data)
         text = _tesseract(path, options)
@@ -258,7 +264,7 @@ def ocr_pdf(data: bytes, options: Options) -> str:
     except pypdfium2.PdfiumError:
         return ""
     texts: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="ppud-ocr-") as folder:
+    with tempfile.TemporaryDirectory(prefix="ocr-", dir=options.scratch) as folder:
         for number in range(min(len(document), options.ocr_max_pages)):
             bitmap = document[number].render(scale=200 / 72)
             path = Path(folder) / f"page-{number}.png"
@@ -268,6 +274,12 @@ def ocr_pdf(data: bytes, options: Options) -> str:
     return "\n".join(texts)
 
 
+def die_with_parent() -> None:
+    """Linux: have the kernel kill this process when its parent dies, even by kill -9."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def _tesseract(path: Path, options: Options) -> str:
     try:
         done = subprocess.run(
@@ -275,6 +287,8 @@ def _tesseract(path: Path, options: Options) -> str:
             capture_output=True,
             timeout=options.ocr_timeout_seconds,
             check=False,
+            # Tesseract dies with this process: no orphan goes on reading pages.
+            preexec_fn=die_with_parent,  # safe: this process runs one thread
         )
     except subprocess.TimeoutExpired:
         logger.warning("ocr.timeout", extra={"seconds": options.ocr_timeout_seconds})

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import threading
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -171,22 +172,39 @@ def live_directory(root: Path) -> Path | None:
     return root / name
 
 
-def new_directory(root: Path) -> Path:
+def new_directory(root: Path, *, building: bool = False) -> Path:
+    """A fresh folder for an index; a rebuild's is named building-* until finished."""
     root.mkdir(parents=True, exist_ok=True)
-    folder = root / f"index-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+    stem = "building" if building else "index"
+    folder = root / f"{stem}-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
     folder.mkdir()
     return folder
 
 
+def finish_building(folder: Path) -> Path:
+    """Rename a finished rebuild's folder so that it may be made live."""
+    finished = folder.with_name("index-" + folder.name.removeprefix("building-"))
+    os.replace(folder, finished)
+    return finished
+
+
 def make_live(root: Path, folder: Path) -> None:
-    """Point CURRENT at folder in one rename; remove the indexes no longer live."""
-    previous = live_directory(root)
+    """Point CURRENT at folder in one rename.
+
+    The index it replaces is left in place: the worker may still be writing
+    to it, and removes it once it has moved to the new one (remove_stale).
+    """
     staged = root / f"{CURRENT}.{uuid.uuid4().hex[:8]}"
     staged.write_text(folder.name + "\n")
     os.replace(staged, root / CURRENT)
-    if previous is not None and previous != folder:
-        # Readers that still hold the old index keep their open files (POSIX).
-        shutil.rmtree(previous, ignore_errors=True)
+
+
+def remove_stale(root: Path, keep: Path) -> None:
+    """Remove the finished indexes other than keep (the live one); never one being built."""
+    for folder in root.glob("index-*"):
+        if folder != keep and folder.is_dir():
+            # Readers that still hold its files keep them open (POSIX).
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def ensure_live(root: Path) -> Path:
@@ -284,10 +302,14 @@ class TantivyIndex:
             searcher, snippet_query(wanted.tree), SCHEMA, "preview"
         )
         snippets.set_max_num_chars(SNIPPET_CHARS)
+        best = _best_score(searcher, matching, found, wanted)
         hits = []
         for order_key, address in found.hits:
             doc = searcher.doc(address)
-            score = 0.0 if wanted.by_date else float(order_key)
+            # Relative to the best match: a raw BM25 score moves with term
+            # statistics over the whole index, so it would let a searcher tell
+            # whether documents they may not see contain a word.
+            score = 0.0 if wanted.by_date or not best else float(order_key) / best
             hits.append(
                 Hit(
                     document_id=str(doc.get_first("document_id")),
@@ -317,6 +339,18 @@ class TantivyIndex:
         return found
 
 
+def _best_score(
+    searcher: tantivy.Searcher, matching: tantivy.Query, found: tantivy.SearchResult, wanted: Search
+) -> float:
+    """The top hit's score: on the first page its first hit, otherwise asked for."""
+    if wanted.by_date:
+        return 0.0
+    if wanted.offset == 0:
+        return float(found.hits[0][0]) if found.hits else 0.0
+    top = searcher.search(matching, 1, count=False)
+    return float(top.hits[0][0]) if top.hits else 0.0
+
+
 def _document(entry: Entry) -> tantivy.Document:
     # from_dict with the schema: without it Tantivy guesses numbers' types.
     return tantivy.Document.from_dict(
@@ -334,12 +368,17 @@ def _document(entry: Entry) -> tantivy.Document:
             "date": entry.date,
             "title": entry.title,
             "filename": entry.filename,
-            "body": entry.text,
+            "body": _folded(entry.text),
             "preview": entry.text[:PREVIEW_CHARS],
             "fingerprint": fingerprint(entry),
         },
         SCHEMA,
     )
+
+
+def _folded(text: str) -> str:
+    """Compatibility forms as what they look like, as queries are read: "ﬁle" as "file"."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 def _snippet(generator: tantivy.SnippetGenerator, doc: tantivy.Document) -> str:
@@ -353,21 +392,45 @@ def _snippet(generator: tantivy.SnippetGenerator, doc: tantivy.Document) -> str:
         return marked
     opening = " ".join(str(doc.get_first("preview") or "")[: SNIPPET_CHARS * 2].split())
     opening = opening[:SNIPPET_CHARS]
-    return html.escape(opening, quote=False)
+    return html.escape(opening)
 
 
 # --- from the query tree to Tantivy ------------------------------------------
 
 
 def compile_search(wanted: Search) -> tantivy.Query:
-    clauses = [(tantivy.Occur.Must, _compile(wanted.tree))]
+    tree = _prune(wanted.tree)
+    if tree is None:
+        return tantivy.Query.empty_query()
+    clauses = [(tantivy.Occur.Must, _compile(tree))]
     clauses.extend((tantivy.Occur.Must, f) for f in _filters(wanted))
     return tantivy.Query.boolean_query(clauses)
 
 
 def snippet_query(tree: q.Node) -> tantivy.Query:
     """The tree over the stored preview alone, which is what snippets are cut from."""
-    return _compile(tree, _PREVIEW)
+    pruned = _prune(tree)
+    return tantivy.Query.empty_query() if pruned is None else _compile(pruned, _PREVIEW)
+
+
+def _prune(node: q.Node) -> q.Node | None:
+    """The tree without words that hold nothing to index (punctuation, a stray BOM).
+
+    "fox ???" is a search for fox; None when nothing findable is left.
+    """
+    if isinstance(node, q.Words):
+        return node if ANALYZER.analyze(node.text) else None
+    if isinstance(node, q.Not):
+        inner = _prune(node.item)
+        return None if inner is None else q.Not(inner)
+    if isinstance(node, q.AllOf | q.AnyOf):
+        kept = [p for p in (_prune(item) for item in node.items) if p is not None]
+        if isinstance(node, q.AllOf) and all(isinstance(k, q.Not) for k in kept):
+            return None
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else type(node)(tuple(kept))
+    return node
 
 
 def _filters(wanted: Search) -> Iterator[tantivy.Query]:
@@ -444,7 +507,7 @@ def _across(
             continue
         queries.append(built if boost == 1.0 else tantivy.Query.boost_query(built, boost))
     if not queries:
-        # Only punctuation, say: nothing can match it.
+        # title: on the snippet's preview field, say: nothing there to match.
         return tantivy.Query.empty_query()
     if len(queries) == 1:
         return queries[0]

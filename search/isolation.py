@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -46,7 +47,7 @@ def run_isolated(
 ) -> Outcome:
     """Extract data_path's text in a child process; never raises for what the file does."""
     argv = command or [sys.executable, "-m", "search.child"]
-    payload = json.dumps({**job, "path": str(data_path)}).encode("utf-8")
+    payload = json.dumps({**job, "path": str(data_path), "parent": os.getpid()}).encode("utf-8")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out, stderr=err)
         assert child.stdin is not None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +15,8 @@ from bson import ObjectId
 
 from records.documents import DOCUMENTS, INDEX_DIRTY, INDEX_GENERATION
 from records.store import Store
-from search.index import TantivyIndex, fingerprint, make_live, new_directory
+from search.errors import SearchError
+from search.index import TantivyIndex, fingerprint, finish_building, make_live, new_directory
 from search.texts import load_texts
 from search.worker import CASES, DELETIONS, FINISHED, entry_for
 
@@ -46,8 +50,25 @@ async def rebuild(store: Store, root: Path) -> Rebuilt:
     indexed into the old one meanwhile is marked to be indexed again, so
     nothing done during the rebuild is lost by it.
     """
+    with _only_rebuild(root):
+        return await _rebuild(store, root)
+
+
+@contextlib.contextmanager
+def _only_rebuild(root: Path) -> Iterator[None]:
+    """One rebuild at a time: two would each swap in an index the other missed."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / "rebuild.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SearchError("another `ppud search reindex` is already running") from None
+        yield
+
+
+async def _rebuild(store: Store, root: Path) -> Rebuilt:
     started = datetime.now(UTC)
-    folder = new_directory(root)
+    folder = new_directory(root, building=True)
     index = TantivyIndex(root, writer=True, folder=folder)
     documents = versions = 0
     async for document, case in _documents(store):
@@ -65,7 +86,10 @@ async def rebuild(store: Store, root: Path) -> Rebuilt:
     index.commit()
     index.close()
 
+    folder = finish_building(folder)
     make_live(root, folder)
+    # Whatever the worker indexed into the old index since the start is done
+    # again. What it clears after the swap it re-marks itself (worker.py).
     await store.db[DOCUMENTS].update_many(
         {"$or": [{"indexed_at": {"$gte": started}}, {"updated_at": {"$gte": started}}]},
         {"$set": INDEX_DIRTY, "$inc": INDEX_GENERATION},

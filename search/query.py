@@ -26,6 +26,7 @@ MAX_QUERY_CHARS = 500
 MAX_DEPTH = 8
 MAX_CLAUSES = 64
 MIN_PREFIX_CHARS = 2
+FIRST_YEAR, LAST_YEAR = 1678, 2261
 TEXT_FIELDS = ("title", "filename")
 FILTER_FIELDS = ("type", "case", "marking")
 FIELDS = (*TEXT_FIELDS, *FILTER_FIELDS, "date")
@@ -90,6 +91,8 @@ class _Token:
 def parse(text: str) -> Node:
     """The query's tree, or MalformedQuery saying what to change."""
     _check_characters(text)
+    # Compatibility forms read as what they look like: the ligature "ﬁ" as "fi".
+    text = unicodedata.normalize("NFKC", text)
     tokens = _tokens(text)
     if not tokens:
         raise MalformedQuery("the search is empty: type a word or phrase to look for")
@@ -134,7 +137,11 @@ def _tokens(text: str) -> list[_Token]:
             tokens.append(_Token(char, char, i + 1))
             i += 1
             continue
-        if char == "-" and i + 1 < len(text) and not text[i + 1].isspace():
+        if char == "-" and (i + 1 == len(text) or text[i + 1].isspace()):
+            raise MalformedQuery(
+                f"- at character {i + 1} must be followed by a word to leave out, as in -breach"
+            )
+        if char == "-":
             tokens.append(_Token("-", "-", i + 1))
             i += 1
             continue
@@ -260,7 +267,8 @@ def _atom(token: _Token) -> Node:
     if "*" in text:
         stem = text[:-1]
         if not text.endswith("*") or "*" in stem:
-            raise MalformedQuery(f"* may only end a word, as in assess* (character {token.at})")
+            star = token.at + (len(token.field) + 1 if token.field else 0) + text.index("*")
+            raise MalformedQuery(f"* may only end a word, as in assess* (character {star})")
         if len(stem) < MIN_PREFIX_CHARS:
             raise MalformedQuery(
                 f"a word ending in * needs at least {MIN_PREFIX_CHARS} letters before the * "
@@ -287,12 +295,19 @@ def _date(text: str, at: int) -> date:
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return date.fromisoformat(text)
+        found = date.fromisoformat(text)
     except ValueError:
         raise MalformedQuery(
             f"{text!r} (character {at}) is not a date; write it as YYYY-MM-DD, "
             "and a range as 2024-01-01..2024-12-31"
         ) from None
+    # The index keeps dates as nanoseconds since 1970: about 1677 to 2262.
+    if not FIRST_YEAR <= found.year <= LAST_YEAR:
+        raise MalformedQuery(
+            f"{text} (character {at}) is outside the dates searched, "
+            f"the years {FIRST_YEAR} to {LAST_YEAR}; leave that end of the range open"
+        )
+    return found
 
 
 def _finds_something(node: Node) -> bool:

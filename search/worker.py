@@ -5,8 +5,9 @@ where it stopped:
 
 - a version's `text_status` is `pending` until extracted (then `done`,
   `empty`, `skipped` or `failed` with `text_reason`); `text_attempts` counts
-  the extractions started, so a file that kills the extractor is tried at
-  most twice;
+  the extractor's crashes on the file, so a file that kills the extractor is
+  tried at most twice (`text_starts` caps retries after the worker's own
+  deaths);
 - a document's `index_dirty` is set by every change the index must follow,
   together with an `index_generation` counter; the worker clears the flag
   only if the generation it indexed is still the latest;
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
@@ -30,10 +32,10 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 
 from records import files
-from records.documents import DOCUMENTS
+from records.documents import DOCUMENTS, INDEX_DIRTY, INDEX_GENERATION
 from records.store import Store
 from search.extract import Extracted
-from search.index import Entry, TantivyIndex, live_directory
+from search.index import Entry, TantivyIndex, live_directory, remove_stale
 from search.isolation import Limits, Outcome, run_isolated
 from search.texts import TEXTS, load_texts, save_text
 
@@ -42,6 +44,10 @@ logger = logging.getLogger(__name__)
 CASES = "cases"
 DELETIONS = "search_deletions"
 MAX_ATTEMPTS = 2
+# Extractions started, whoever ended them: a worker killed mid-extraction
+# (a restart, a deploy) is not the file's fault, but not for ever either.
+MAX_STARTS = 5
+MAX_FAILED_PASSES = 3
 BATCH = 50
 FINISHED = ("done", "empty", "skipped", "failed")
 
@@ -97,13 +103,20 @@ class Worker:
     async def run(self, stop: asyncio.Event, *, poll_seconds: float = 1.0) -> None:
         """Work until stop is set, sleeping poll_seconds whenever nothing is waiting."""
         await ensure_search_indexes(self.store)
+        self._clear_leftovers()
+        failures = 0
         while not stop.is_set():
             try:
                 done = await self.run_once()
+                failures = 0
             except Exception:
-                # One bad document must not stop indexing for everyone; it
-                # stays dirty and is tried again on the next pass.
-                logger.exception("search.worker.pass_failed")
+                # A pass fails as a whole only when the index or the database
+                # does; a few in a row and this process is not fit to go on:
+                # exit, and whoever started it starts a fresh one.
+                failures += 1
+                logger.exception("search.worker.pass_failed", extra={"in_a_row": failures})
+                if failures >= MAX_FAILED_PASSES:
+                    raise
                 done = 0
             if done == 0:
                 with contextlib.suppress(TimeoutError):
@@ -135,21 +148,39 @@ class Worker:
         now = datetime.now(UTC)
         if deleted:
             await self.store.db[DELETIONS].delete_many({"_id": {"$in": deleted}})
+        cleared = []
         for document_id, generation, settled in indexed:
             if settled:
-                await self.store.db[DOCUMENTS].update_one(
+                done = await self.store.db[DOCUMENTS].update_one(
                     {"_id": document_id, "index_generation": generation},
                     {"$set": {"index_dirty": False, "indexed_at": now}},
                 )
+                if done.modified_count:
+                    cleared.append(document_id)
+        if cleared and live_directory(self.index.root) != self.index.folder:
+            # A rebuild was swapped in while this pass wrote to the old index,
+            # perhaps after the rebuild re-marked what changed: mark it again.
+            await self.store.db[DOCUMENTS].update_many(
+                {"_id": {"$in": cleared}}, {"$set": INDEX_DIRTY, "$inc": INDEX_GENERATION}
+            )
         return len(deleted) + len(indexed)
+
+    def _clear_leftovers(self) -> None:
+        """What a killed worker left: spooled copies of documents, OCR pages, old indexes."""
+        if self.scratch.exists():
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        remove_stale(self.index.root, keep=self.index.folder)
 
     def _follow_rebuild(self) -> None:
         """After `ppud search reindex` swapped in a new index, write to that one."""
         live = live_directory(self.index.root)
         if live is not None and live != self.index.folder:
             logger.info("search.worker.index_swapped", extra={"folder": live.name})
-            self.index.close()
+            with contextlib.suppress(ValueError, RuntimeError):
+                self.index.close()
             self.index = TantivyIndex(self.index.root, writer=True, folder=live)
+            remove_stale(self.index.root, keep=live)
 
     async def _refresh(self, document_id: ObjectId) -> tuple[ObjectId, int, bool]:
         """Extract what is pending, then re-index every version of the document."""
@@ -182,21 +213,24 @@ class Worker:
     async def _extract(self, document: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
         """Extract one version and record the outcome on it; the fields changed."""
         number = int(version["number"])
-        attempts = int(version.get("text_attempts", 0))
-        if attempts >= MAX_ATTEMPTS:
+        crashes = int(version.get("text_attempts", 0))
+        starts = int(version.get("text_starts", 0))
+        if crashes >= MAX_ATTEMPTS or starts >= MAX_STARTS:
+            times, what = (
+                (crashes, "the extractor crashed on this file")
+                if (crashes >= MAX_ATTEMPTS)
+                else (starts, "extraction of this file was interrupted")
+            )
             return await self._record(
                 document,
                 number,
-                Extracted(
-                    "failed",
-                    reason=f"the extractor crashed on this file {attempts} times; "
-                    "it is not tried again",
-                ),
+                Extracted("failed", reason=f"{what} {times} times; it is not tried again"),
             )
-        # Count the attempt before starting: if it takes the worker down with
-        # it, the restarted worker still knows.
+        # Count the start before starting: if the worker dies meanwhile, the
+        # restarted one knows. Only the extractor's own crashes count as the
+        # file's fault (text_attempts); the worker's death does not.
         await self._set_version(
-            document["_id"], number, {"text_status": "extracting", "text_attempts": attempts + 1}
+            document["_id"], number, {"text_status": "extracting", "text_starts": starts + 1}
         )
 
         try:
@@ -215,7 +249,9 @@ class Worker:
                 "crashed": outcome.crashed,
             },
         )
-        if outcome.crashed and attempts + 1 < MAX_ATTEMPTS:
+        if outcome.crashed:
+            await self._set_version(document["_id"], number, {"text_attempts": crashes + 1})
+        if outcome.crashed and crashes + 1 < MAX_ATTEMPTS:
             # Tried again on the next pass; the document stays dirty.
             return await self._set_version(document["_id"], number, {"text_status": "pending"})
         if outcome.extracted.status == "done":
@@ -243,6 +279,7 @@ class Worker:
                     spool.write(piece)
             spool.flush()
             job = self.settings.job(version["media_type"], version["filename"])
+            job["scratch"] = str(self.scratch)
             return await asyncio.to_thread(
                 run_isolated,
                 Path(spool.name),

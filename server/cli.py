@@ -26,6 +26,7 @@ from records.files import sweep_orphans
 from records.indexes import ensure_indexes
 from records.store import Store, open_store
 from search import maintenance
+from search.errors import SearchError
 from search.index import TantivyIndex
 from search.isolation import Limits
 from search.worker import ExtractionSettings, Worker, ensure_search_indexes
@@ -456,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, EmbeddedDatabaseError) as exc:
         print(f"ppud: {exc}", file=sys.stderr)
         return 2
-    except RecordError as exc:
+    except (RecordError, SearchError) as exc:
         print(f"ppud: {exc.detail}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -9,7 +9,6 @@ from starlette.routing import Route
 from search import service
 from search.errors import MalformedQuery
 from server.auth import authenticate
-from server.routes._common import query_int
 from server.state import services
 
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
@@ -33,7 +32,7 @@ async def search_documents(request: Request) -> Response:
     """
     actor = await authenticate(request)
     params = request.query_params
-    for name in ("q", "case_id", "doc_type", "sort", "cursor", "all_versions"):
+    for name in ("q", "case_id", "doc_type", "sort", "cursor", "all_versions", "limit"):
         if len(params.getlist(name)) > 1:
             raise MalformedQuery(f"give {name} once, not {len(params.getlist(name))} times")
     asked = service.Request(
@@ -42,11 +41,19 @@ async def search_documents(request: Request) -> Response:
         doc_type=params.get("doc_type"),
         all_versions=_flag(params.get("all_versions", "")),
         sort=params.get("sort") or "relevance",
-        limit=query_int(request, "limit"),
+        limit=_limit(params.get("limit")),
         cursor=params.get("cursor"),
     )
     found = await services(request).search.search(actor, asked)
     return JSONResponse(found)
+
+
+def _limit(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+        raise MalformedQuery(f"limit must be between 1 and {service.MAX_LIMIT}")
+    return int(raw)
 
 
 def _flag(raw: str) -> bool:

@@ -122,6 +122,10 @@ async def test_search_snippet_escapes_the_document_text(
         ("colour:red", ["no field 'colour'", "type:"]),
         ("a*", ["at least 2 letters"]),
         ("date:31/12/2024", ["not a date", "YYYY-MM-DD"]),
+        ("date:9999-12-31..", ["outside the dates searched", "1678 to 2261"]),
+        ("report date:..0001-01-01", ["outside the dates searched"]),
+        ("fox -", ["must be followed by a word"]),
+        ("ab*c", ["character 3"]),
         ("", ["empty"]),
     ],
     ids=[
@@ -134,6 +138,10 @@ async def test_search_snippet_escapes_the_document_text(
         "unknown-field",
         "short-prefix",
         "bad-date",
+        "date-after-2261",
+        "date-before-1678",
+        "trailing-minus",
+        "star-inside",
         "empty",
     ],
 )
@@ -151,6 +159,8 @@ async def test_search_malformed_query_is_a_400_that_says_why(
         ({"q": "a", "sort": "size"}, ["sort must be relevance or date"]),
         ({"q": "report", "limit": "0"}, ["limit must be between 1 and 100"]),
         ({"q": "report", "limit": "1000"}, ["limit must be between 1 and 100"]),
+        ({"q": "report", "limit": "1e2"}, ["limit must be between 1 and 100"]),
+        ({"q": "report", "limit": "9" * 30}, ["limit must be between 1 and 100"]),
         ({"q": "report", "cursor": "abc"}, ["cursor"]),
         ({"q": "report", "cursor": "99999999"}, ["cursor"]),
         ({"q": "report", "all_versions": "perhaps"}, ["all_versions must be true or false"]),
@@ -162,10 +172,11 @@ async def test_search_malformed_parameters_are_400s(
     assert_bad_search(await caseworker.client.get("/search", params=params), *words)
 
 
-async def test_search_repeated_q_is_refused(caseworker: User) -> None:
-    response = await caseworker.client.get("/search?q=report&q=licence")
+@pytest.mark.parametrize("name", ["q", "limit"])
+async def test_search_repeated_parameter_is_refused(caseworker: User, name: str) -> None:
+    response = await caseworker.client.get(f"/search?q=report&limit=2&{name}=3")
 
-    assert_bad_search(response, "give q once")
+    assert_bad_search(response, f"give {name} once")
 
 
 async def test_search_needs_a_signed_in_user(anonymous: httpx.AsyncClient) -> None:
@@ -185,3 +196,26 @@ async def test_readyz_reports_the_extractor_and_the_index(anonymous: httpx.Async
 
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "ready", "down": []}
+
+
+@pytest.mark.parametrize(
+    "q", ["sample ???", "\ufeffsample", "sample \u202e", "\uff53\uff41\uff4d\uff50\uff4c\uff45"]
+)
+async def test_search_ignores_what_holds_no_word_and_reads_compatibility_forms(
+    caseworker: User, filed: list[Any], q: str
+) -> None:
+    assert (await search(caseworker.client, q))["total"] == 1
+
+
+async def test_search_scores_are_relative_to_the_best_match(
+    caseworker: User, filed: list[Any]
+) -> None:
+    found = await search(caseworker.client, "title:tika OR title:word OR title:indexation OR lorem")
+
+    scores = [h["score"] for h in found["items"]]
+    assert scores[0] == 1.0
+    assert all(0 < s <= 1.0 for s in scores)
+    second_page = await search(
+        caseworker.client, "title:tika OR title:word OR title:indexation", limit="1", cursor="1"
+    )
+    assert 0 < second_page["items"][0]["score"] <= 1.0

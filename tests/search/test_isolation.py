@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 import zipfile
 from pathlib import Path
 
+import psutil
 import pytest
 
 from search.isolation import Limits, run_isolated
@@ -140,3 +142,35 @@ def test_isolation_200_mb_text_file_is_truncated_not_fatal(tmp_path: Path) -> No
     assert outcome.extracted.truncated
     assert len(outcome.extracted.text) == SETTINGS.max_chars
     assert "probation officer" in outcome.extracted.text
+
+
+def test_isolation_extractor_dies_with_a_killed_worker(tmp_path: Path, some_file: Path) -> None:
+    # A stand-in worker runs an extractor that would hang for a minute, then
+    # is killed outright, as a deploy or the OOM killer would.
+    pid_file = tmp_path / "extractor.pid"
+    extractor = (
+        "import os, time; from search.extract import die_with_parent; die_with_parent(); "
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    )
+    worker = subprocess.Popen(
+        python(
+            "from pathlib import Path; from search.isolation import Limits, run_isolated; "
+            f"run_isolated(Path({str(some_file)!r}), {{}}, Limits(), "
+            f"command={python(extractor)!r})"
+        )
+    )
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the extractor never started"
+        time.sleep(0.05)
+    extractor_pid = int(pid_file.read_text())
+
+    worker.kill()
+    worker.wait()
+
+    try:
+        extractor_process = psutil.Process(extractor_pid)
+    except psutil.NoSuchProcess:
+        return  # already gone and reaped
+    _, alive = psutil.wait_procs([extractor_process], timeout=10)
+    assert not alive, "the extractor outlived its worker"

@@ -9,6 +9,7 @@ from bson import ObjectId
 
 from records.store import Store
 from search import maintenance
+from search.errors import SearchError
 from search.index import TantivyIndex, live_directory
 from search.worker import Worker
 from server.config import Settings
@@ -41,15 +42,49 @@ async def test_reindex_swaps_in_a_new_index_while_searches_keep_working(
 
     assert rebuilt.documents == 6 and rebuilt.versions == 6
     assert live_directory(settings.search_dir) == rebuilt.folder != before
-    assert before is not None and not before.exists()
     assert answers and set(answers) == {6}
     assert (await search(caseworker.client, "toolkit"))["total"] == 6
 
-    # The worker writes to the new index from then on.
+    # The worker writes to the new index from then on, and removes the old.
     await file_document("office/testPDF.pdf")
     await settle(worker)
     assert worker.index.folder == rebuilt.folder
+    assert before is not None and not before.exists()
     assert (await search(caseworker.client, "toolkit"))["total"] == 7
+
+
+async def test_reindex_while_documents_are_filed_and_indexed_loses_none(
+    store: Store, settings: Settings, worker: Worker, caseworker: User, file_document: File
+) -> None:
+    await file_document("office/testPDF.pdf")
+    await settle(worker)
+    filed = 1
+
+    async def file_and_index() -> None:
+        nonlocal filed
+        for _ in range(8):
+            await file_document("office/testPDF.pdf")
+            filed += 1
+            await worker.run_once()
+
+    await asyncio.gather(maintenance.rebuild(store, settings.search_dir), file_and_index())
+    await settle(worker)
+
+    assert (await search(caseworker.client, "toolkit"))["total"] == filed == 9
+    reader = TantivyIndex(settings.search_dir, writer=False)
+    assert (await maintenance.check(store, reader)).clean
+
+
+async def test_reindex_refuses_to_run_twice_at_once(store: Store, settings: Settings) -> None:
+    results = await asyncio.gather(
+        maintenance.rebuild(store, settings.search_dir),
+        maintenance.rebuild(store, settings.search_dir),
+        return_exceptions=True,
+    )
+
+    refused = [r for r in results if isinstance(r, SearchError)]
+    assert len(refused) == 1
+    assert "already running" in refused[0].detail
 
 
 async def test_check_is_clean_after_indexing(

@@ -124,18 +124,38 @@ async def test_worker_resumes_an_extraction_a_killed_worker_left(
     store: Store, worker: Worker, caseworker: User, file_document: File
 ) -> None:
     document = await file_document("office/testPDF.pdf")
-    # What a worker killed mid-extraction leaves behind.
+    # What workers killed twice mid-extraction (two restarts) leave behind.
     await store.db["documents"].update_one(
         {"_id": ObjectId(document["id"]), "versions.number": 1},
-        {"$set": {"versions.$.text_status": "extracting", "versions.$.text_attempts": 1}},
+        {"$set": {"versions.$.text_status": "extracting", "versions.$.text_starts": 2}},
     )
 
     await settle(worker)
 
     state = await version_state(store, document)
     assert state["text_status"] == "done"
-    assert state["text_attempts"] == 2
+    # The worker's deaths are not held against the file.
+    assert state.get("text_attempts", 0) == 0
+    assert state["text_starts"] == 3
     assert (await search(caseworker.client, "toolkit"))["total"] == 1
+
+
+async def test_worker_gives_up_on_a_file_whose_extraction_is_always_interrupted(
+    store: Store, worker: Worker, file_document: File
+) -> None:
+    document = await file_document("office/testPDF.pdf")
+    await store.db["documents"].update_one(
+        {"_id": ObjectId(document["id"]), "versions.number": 1},
+        {"$set": {"versions.$.text_status": "extracting", "versions.$.text_starts": 5}},
+    )
+
+    await settle(worker)
+
+    state = await version_state(store, document)
+    assert state["text_status"] == "failed"
+    assert state["text_reason"] == (
+        "extraction of this file was interrupted 5 times; it is not tried again"
+    )
 
 
 async def test_worker_second_teams_documents_never_appear_in_results_or_totals(

@@ -37,6 +37,8 @@ class Report:
     missing: list[tuple[str, int]] = field(default_factory=list)
     stale: list[tuple[str, int]] = field(default_factory=list)
     orphaned: list[tuple[str, int]] = field(default_factory=list)
+    # Documents the worker has still to index: not wrong, only not yet done.
+    waiting: int = 0
 
     @property
     def clean(self) -> bool:
@@ -117,6 +119,7 @@ async def check(store: Store, index: TantivyIndex) -> Report:
         elif indexed[key] != print_:
             report.stale.append(key)
     report.orphaned = sorted(key for key in indexed if key not in expected)
+    report.waiting = await store.db[DOCUMENTS].count_documents({"index_dirty": True})
     return report
 
 

@@ -339,6 +339,7 @@ def search_check(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{name}: {len(entries)}")
             for document_id, version in entries[:20]:
                 print(f"  document {document_id} version {version}")
+        print(f"waiting for the worker: {report.waiting} document(s)")
         if report.clean or not args.repair:
             return 0 if report.clean else 1
         queued = await maintenance.repair(store, report)

@@ -132,3 +132,17 @@ async def test_check_reports_missing_stale_and_orphaned_entries_and_repair_fixes
 
     assert (await maintenance.check(store, reader)).clean
     assert (await search(caseworker.client, "title:after"))["total"] == 1
+
+
+async def test_check_counts_documents_still_waiting_for_the_worker(
+    store: Store, settings: Settings, worker: Worker, file_document: File
+) -> None:
+    await file_document("office/testPDF.pdf")
+    reader = TantivyIndex(settings.search_dir, writer=False)
+
+    before = await maintenance.check(store, reader)
+    await settle(worker)
+    after = await maintenance.check(store, reader)
+
+    assert (before.waiting, after.waiting) == (1, 0)
+    assert before.clean and after.clean

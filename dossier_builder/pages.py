@@ -1,0 +1,157 @@
+"""The pages the builder draws itself: cover, index, dividers, placeholders and stamps.
+
+Drawn with ReportLab's canvas, line by line at fixed positions, so the index
+layout is known before it is drawn: how many pages it takes (one line per
+entry) and where each line's link goes.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+WIDTH, HEIGHT = A4
+MARGIN = 56.0
+FONT, BOLD = "Helvetica", "Helvetica-Bold"
+LINE = 16.0
+INDEX_TOP = HEIGHT - MARGIN - 60  # below the heading and the column titles
+INDEX_BOTTOM = MARGIN + 30  # above the stamped page label and marking
+LINES_PER_INDEX_PAGE = int((INDEX_TOP - INDEX_BOTTOM) // LINE)
+STAMP_SIZE = 9.0
+# Column starts on an index page: title, date, type, page (right-aligned).
+COLUMNS = (MARGIN, 330.0, 400.0, WIDTH - MARGIN)
+
+
+@dataclass(frozen=True)
+class IndexLine:
+    """A section heading (page None) or an entry and the printed page it starts on."""
+
+    text: str
+    page: int | None = None
+    date: str = ""
+    doc_type: str = ""
+    awaited: bool = False
+
+
+@dataclass(frozen=True)
+class LinkBox:
+    """Where an index line sits: index page (0-based within the index) and its rectangle."""
+
+    index_page: int
+    line: int
+    rect: tuple[float, float, float, float]
+
+
+def index_pages_needed(lines: int) -> int:
+    return max(1, -(-lines // LINES_PER_INDEX_PAGE))
+
+
+def fit(text: str, font: str, size: float, width: float) -> str:
+    """text cut with an ellipsis to fit width points."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _new() -> tuple[Canvas, io.BytesIO]:
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    return canvas, buffer
+
+
+def _finish(canvas: Canvas, buffer: io.BytesIO) -> bytes:
+    canvas.save()
+    return buffer.getvalue()
+
+
+def cover(heading: str, lines: list[str]) -> bytes:
+    canvas, buffer = _new()
+    canvas.setFont(BOLD, 20)
+    canvas.drawCentredString(WIDTH / 2, HEIGHT * 0.62, fit(heading, BOLD, 20, WIDTH - 2 * MARGIN))
+    canvas.setFont(FONT, 12)
+    y = HEIGHT * 0.62 - 36
+    for line in lines:
+        canvas.drawCentredString(WIDTH / 2, y, fit(line, FONT, 12, WIDTH - 2 * MARGIN))
+        y -= 20
+    canvas.showPage()
+    return _finish(canvas, buffer)
+
+
+def index(lines: list[IndexLine]) -> tuple[bytes, list[LinkBox]]:
+    """The index pages, and where each entry's line is for its link."""
+    canvas, buffer = _new()
+    boxes: list[LinkBox] = []
+    pages = index_pages_needed(len(lines))
+    for page in range(pages):
+        canvas.setFont(BOLD, 16)
+        heading = "Index" if page == 0 else "Index (continued)"
+        canvas.drawString(MARGIN, HEIGHT - MARGIN - 16, heading)
+        canvas.setFont(BOLD, 9)
+        top = HEIGHT - MARGIN - 44
+        canvas.drawString(COLUMNS[0], top, "Document")
+        canvas.drawString(COLUMNS[1], top, "Date")
+        canvas.drawString(COLUMNS[2], top, "Type")
+        canvas.drawRightString(COLUMNS[3], top, "Page")
+        chunk = lines[page * LINES_PER_INDEX_PAGE : (page + 1) * LINES_PER_INDEX_PAGE]
+        for row, line in enumerate(chunk):
+            y = INDEX_TOP - row * LINE
+            if line.page is None:
+                canvas.setFont(BOLD, 11)
+                canvas.drawString(COLUMNS[0], y, fit(line.text, BOLD, 11, WIDTH - 2 * MARGIN))
+                continue
+            canvas.setFont(FONT, 10)
+            title = line.text + (" (document awaited)" if line.awaited else "")
+            canvas.drawString(
+                COLUMNS[0] + 10, y, fit(title, FONT, 10, COLUMNS[1] - COLUMNS[0] - 16)
+            )
+            canvas.drawString(COLUMNS[1], y, line.date)
+            canvas.drawString(
+                COLUMNS[2], y, fit(line.doc_type, FONT, 10, COLUMNS[3] - COLUMNS[2] - 40)
+            )
+            canvas.drawRightString(COLUMNS[3], y, str(line.page))
+            boxes.append(
+                LinkBox(
+                    page,
+                    page * LINES_PER_INDEX_PAGE + row,
+                    (COLUMNS[0], y - 4, COLUMNS[3], y + LINE - 4),
+                )
+            )
+        canvas.showPage()
+    return _finish(canvas, buffer), boxes
+
+
+def notice(heading: str, detail: str = "") -> bytes:
+    """A single page with a heading: a section divider, or a document awaited."""
+    canvas, buffer = _new()
+    canvas.setFont(BOLD, 18)
+    canvas.drawCentredString(WIDTH / 2, HEIGHT / 2 + 10, fit(heading, BOLD, 18, WIDTH - 2 * MARGIN))
+    if detail:
+        canvas.setFont(FONT, 12)
+        canvas.drawCentredString(
+            WIDTH / 2, HEIGHT / 2 - 18, fit(detail, FONT, 12, WIDTH - 2 * MARGIN)
+        )
+    canvas.showPage()
+    return _finish(canvas, buffer)
+
+
+def stamp(width: float, height: float, marking: str | None, label: str | None) -> bytes:
+    """An overlay the size of a page as seen: marking top and bottom centre, label bottom right."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
+    edge = min(18.0, height / 20)
+    if marking:
+        canvas.setFont(BOLD, STAMP_SIZE)
+        canvas.drawCentredString(width / 2, height - edge - STAMP_SIZE + 2, marking)
+        canvas.drawCentredString(width / 2, edge, marking)
+    if label:
+        canvas.setFont(FONT, STAMP_SIZE)
+        canvas.drawRightString(width - min(36.0, width / 12), edge, label)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()

@@ -278,3 +278,65 @@ def test_bundle_of_every_corpus_pdf_that_opens(tmp_path: Path) -> None:
         assert len(pdf.pages) == built.pages
         assert pikepdf.Page(pdf.pages[-1]).label == str(built.printed_pages)
     assert f"Page {built.printed_pages} of {built.printed_pages}" in text_of(out, built.pages - 1)
+
+
+def test_bundle_repairs_a_broken_cross_reference_table(tmp_path: Path) -> None:
+    good = (PDFS / "001-trivial" / "minimal-document.pdf").read_bytes()
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(good[: good.rfind(b"startxref")] + b"startxref\n999999\n%%EOF\n")
+    out = tmp_path / "o.pdf"
+
+    built = assemble([Section("S", [Source("Broken", broken)])], Options("D"), out)
+
+    assert built.pages == 2
+    assert "Lorem ipsum" in text_of(out, 1)
+
+
+def test_bundle_page_without_a_mediabox_is_stamped_on_the_default_size(tmp_path: Path) -> None:
+    boxless = tmp_path / "boxless.pdf"
+    with pikepdf.open(made_pdf(tmp_path / "m.pdf", 1, "boxless")) as pdf:
+        for holder in (pdf.pages[0].obj, pdf.Root.Pages):
+            if "/MediaBox" in holder:
+                del holder["/MediaBox"]
+        pdf.save(boxless)
+    out = tmp_path / "o.pdf"
+
+    assemble([Section("S", [Source("No box", boxless)])], Options("D", marking="OFFICIAL"), out)
+
+    assert "OFFICIAL" in text_of(out, 1) and "Page 1 of 1" in text_of(out, 1)
+
+
+def test_bundle_source_with_a_cyclic_outline_keeps_its_pages_and_loses_only_bookmarks(
+    tmp_path: Path,
+) -> None:
+    cyclic = tmp_path / "cyclic.pdf"
+    with pikepdf.open(made_pdf(tmp_path / "c.pdf", 2, "loop")) as pdf:
+        first = pdf.make_indirect(pikepdf.Dictionary(Title=pikepdf.String("One")))
+        second = pdf.make_indirect(pikepdf.Dictionary(Title=pikepdf.String("Two")))
+        first.Dest = pikepdf.Array([pdf.pages[0].obj, pikepdf.Name.Fit])
+        second.Dest = pikepdf.Array([pdf.pages[1].obj, pikepdf.Name.Fit])
+        first.Next, second.Next = second, first  # round and round
+        outlines = pdf.make_indirect(
+            pikepdf.Dictionary(Type=pikepdf.Name.Outlines, First=first, Last=second)
+        )
+        first.Parent = second.Parent = outlines
+        pdf.Root.Outlines = outlines
+        pdf.save(cyclic)
+    out = tmp_path / "o.pdf"
+
+    built = assemble([Section("S", [Source("Cyclic", cyclic)])], Options("D"), out)
+
+    assert built.pages == 3
+    with pikepdf.open(out) as pdf, pdf.open_outline() as outline:
+        assert [item.title for item in outline.root[1].children] == ["Cyclic"]
+
+
+def test_bundle_of_a_5000_page_pdf(tmp_path: Path) -> None:
+    big = made_pdf(tmp_path / "big.pdf", 5000, "long")
+    out = tmp_path / "o.pdf"
+
+    built = assemble([Section("S", [Source("Long", big)])], Options("D", marking="OFFICIAL"), out)
+
+    assert (built.pages, built.printed_pages) == (5001, 5000)
+    assert "long page 5000" in text_of(out, 5000)
+    assert "Page 5000 of 5000" in text_of(out, 5000)

@@ -1,0 +1,168 @@
+"""Sources that are not PDFs, made into PDFs: images losslessly, text and e-mail laid out.
+
+Word, OpenDocument and RTF need LibreOffice, which comes with a later part
+of the builder; until then they are refused by name, before any job starts.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+from email.message import EmailMessage
+from pathlib import Path
+
+import img2pdf
+from PIL import Image, UnidentifiedImageError
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+from dossier_builder.errors import UnusableSource
+from dossier_builder.pages import MARGIN
+from search.extract import html_text
+
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/tiff", "image/gif", "image/bmp"}
+TEXT_TYPES = {"text/plain", "text/csv", "text/markdown"}
+EMAIL_TYPES = {"message/rfc822"}
+FONT, BOLD, SIZE, LEADING = "Courier", "Helvetica-Bold", 9.5, 12.0
+MAX_TEXT_BYTES = 20 * 1024 * 1024
+
+
+def convertible(media_type: str, filename: str = "") -> bool:
+    return (
+        media_type == "application/pdf"
+        or media_type in IMAGE_TYPES
+        or media_type in TEXT_TYPES
+        or media_type in EMAIL_TYPES
+        or filename.lower().endswith(".eml")
+    )
+
+
+def to_pdf(title: str, source: Path, media_type: str, out: Path) -> Path:
+    """A PDF of source at out (or source itself when it is one); UnusableSource if not possible."""
+    if media_type == "application/pdf":
+        return source
+    if media_type in IMAGE_TYPES:
+        out.write_bytes(_image(title, source))
+    elif media_type in EMAIL_TYPES or source.suffix.lower() == ".eml":
+        out.write_bytes(_message(title, source))
+    elif media_type in TEXT_TYPES:
+        out.write_bytes(_text_pages(title, [], _read_text(title, source)))
+    else:
+        raise UnusableSource(title, f"{media_type} files cannot be put into a PDF here")
+    return out
+
+
+def _image(title: str, source: Path) -> bytes:
+    """Every frame of the image as a page, pixels untouched where img2pdf allows."""
+    try:
+        return bytes(img2pdf.convert(str(source), rotation=img2pdf.Rotation.ifvalid))
+    except img2pdf.AlphaChannelError:
+        pass  # transparency: flatten onto white below
+    except (img2pdf.ImageOpenError, ValueError, OSError) as exc:
+        raise UnusableSource(title, f"the image cannot be read ({type(exc).__name__})") from exc
+    try:
+        with Image.open(source) as image:
+            frames = []
+            for number in range(getattr(image, "n_frames", 1)):
+                image.seek(number)
+                flat = Image.new("RGB", image.size, "white")
+                flat.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+                buffer = io.BytesIO()
+                flat.save(buffer, format="PNG")
+                frames.append(buffer.getvalue())
+    except (UnidentifiedImageError, OSError) as exc:
+        raise UnusableSource(title, "the image cannot be read") from exc
+    return bytes(img2pdf.convert(frames))
+
+
+def _read_text(title: str, source: Path) -> str:
+    if source.stat().st_size > MAX_TEXT_BYTES:
+        raise UnusableSource(title, "the text file is larger than 20 MiB")
+    raw = source.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _message(title: str, source: Path) -> bytes:
+    message = email.message_from_bytes(source.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    headers = [
+        f"{name}: {message[name]}"
+        for name in ("From", "To", "Cc", "Date", "Subject")
+        if message[name] is not None
+    ]
+    body, attachments = [], []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        name = part.get_filename()
+        if name or part.get_content_disposition() == "attachment":
+            attachments.append(f"  {name or 'unnamed'} ({part.get_content_type()})")
+            continue
+        try:
+            content = part.get_content()
+        except (LookupError, ValueError):
+            continue
+        if part.get_content_type() == "text/plain":
+            body.append(str(content))
+        elif part.get_content_type() == "text/html" and not body:
+            body.append(html_text(str(content)))
+    text = "\n".join(body)
+    if attachments:
+        text += "\n\nAttachments:\n" + "\n".join(attachments)
+    return _text_pages(title, headers, text)
+
+
+def _text_pages(title: str, headers: list[str], text: str) -> bytes:
+    """Plain text on A4 pages in a fixed-width font, long lines wrapped."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    width, height = A4
+    usable = width - 2 * MARGIN
+    y = height - MARGIN
+
+    def line(content: str, font: str = FONT) -> None:
+        nonlocal y
+        if y < MARGIN + 30:
+            canvas.showPage()
+            y = height - MARGIN
+        canvas.setFont(font, SIZE)
+        canvas.drawString(MARGIN, y, content)
+        y -= LEADING
+
+    for header in headers:
+        for piece in _wrap(header, BOLD, usable):
+            line(piece, BOLD)
+    if headers:
+        y -= LEADING
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        for piece in _wrap(raw.expandtabs(4), FONT, usable):
+            line(piece)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _wrap(text: str, font: str, width: float) -> list[str]:
+    """text split into the longest pieces that each fit width; an empty line stays one."""
+    text = "".join(c if c.isprintable() else " " for c in text)
+    if not text:
+        return [""]
+    pieces: list[str] = []
+    while text:
+        low, high = 1, len(text)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if stringWidth(text[:middle], font, SIZE) <= width:
+                low = middle
+            else:
+                high = middle - 1
+        pieces.append(text[:low])
+        text = text[low:]
+    return pieces

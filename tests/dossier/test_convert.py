@@ -1,0 +1,111 @@
+"""Images, text and e-mail made into PDFs, checked by what the pages show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from dossier_builder.convert import convertible, to_pdf
+from dossier_builder.errors import UnusableSource
+from tests.conftest import CORPUS
+from tests.dossier.test_bundle import text_of
+
+OFFICE = CORPUS / "office"
+
+
+def pages_of(path: Path) -> int:
+    with pikepdf.open(path) as pdf:
+        return len(pdf.pages)
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type"), [("testOCR.jpg", "image/jpeg"), ("testOCR.png", "image/png")]
+)
+def test_convert_image_becomes_one_page_with_its_pixels(
+    tmp_path: Path, name: str, media_type: str
+) -> None:
+    out = to_pdf("Scan", OFFICE / name, media_type, tmp_path / "out.pdf")
+
+    assert pages_of(out) == 1
+    with pikepdf.open(out) as pdf:
+        [image] = list(pdf.pages[0].get_images().values())
+        with Image.open(OFFICE / name) as original:
+            assert (int(image.Width), int(image.Height)) == original.size
+
+
+def test_convert_multipage_fax_tiff_keeps_every_page(tmp_path: Path) -> None:
+    tiff = tmp_path / "fax.tiff"
+    frames = [Image.new("1", (800, 1000), 1) for _ in range(3)]
+    frames[0].save(tiff, save_all=True, append_images=frames[1:], compression="group4")
+
+    out = to_pdf("Fax", tiff, "image/tiff", tmp_path / "out.pdf")
+
+    assert pages_of(out) == 3
+
+
+def test_convert_image_with_transparency_is_flattened_onto_white(tmp_path: Path) -> None:
+    png = tmp_path / "alpha.png"
+    Image.new("RGBA", (50, 40), (255, 0, 0, 128)).save(png)
+
+    out = to_pdf("Alpha", png, "image/png", tmp_path / "out.pdf")
+
+    assert pages_of(out) == 1
+
+
+def test_convert_plain_text_wraps_and_keeps_its_words(tmp_path: Path) -> None:
+    out = to_pdf("Notes", OFFICE / "testTXTNonASCIIUTF8.txt", "text/plain", tmp_path / "out.pdf")
+
+    assert "The quick brown fox jumps over the lazy dog" in text_of(out, 0)
+
+
+def test_convert_long_text_runs_over_pages(tmp_path: Path) -> None:
+    source = tmp_path / "long.txt"
+    source.write_text("\n".join(f"line {n} " + "word " * 40 for n in range(300)))
+
+    out = to_pdf("Long", source, "text/plain", tmp_path / "out.pdf")
+
+    assert pages_of(out) > 5
+    assert "line 299" in text_of(out, pages_of(out) - 1)
+
+
+def test_convert_email_shows_its_headers_body_and_attachments(tmp_path: Path) -> None:
+    out = to_pdf(
+        "Mail",
+        OFFICE / "testRFC822_multipart_attachments.eml",
+        "message/rfc822",
+        tmp_path / "o.pdf",
+    )
+
+    shown = text_of(out, 0)
+    assert "From: Bugs Bunny" in shown
+    assert "Subject: EML 1" in shown
+    assert "This is test email for EML1" in shown
+    assert "Attachments:" in shown and "Test TxtA.txt" in shown
+
+
+def test_convert_pdf_is_used_as_it_is(tmp_path: Path) -> None:
+    pdf = CORPUS / "pdf-samples" / "001-trivial" / "minimal-document.pdf"
+
+    assert to_pdf("PDF", pdf, "application/pdf", tmp_path / "o.pdf") == pdf
+
+
+def test_convert_unreadable_image_is_refused_by_name(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"not an image at all")
+
+    with pytest.raises(
+        UnusableSource, match="'Photo' cannot go into the dossier: the image cannot"
+    ):
+        to_pdf("Photo", fake, "image/png", tmp_path / "o.pdf")
+
+
+def test_convert_type_it_cannot_handle_is_refused_by_name(tmp_path: Path) -> None:
+    assert not convertible("application/zip")
+
+    with pytest.raises(
+        UnusableSource, match="'Archive' cannot go into the dossier: application/zip"
+    ):
+        to_pdf("Archive", OFFICE / "testWORD.docx", "application/zip", tmp_path / "o.pdf")

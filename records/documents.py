@@ -172,8 +172,13 @@ async def create_document(
     case: dict[str, Any],
     data: dict[str, Any],
     stored: StoredFile,
+    *,
+    built: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """File a new document with its first version; the bytes are already staged."""
+    """File a new document with its first version; the bytes are already staged.
+
+    built, for a document the system made (a dossier): its job and manifest.
+    """
     require(actor, Action.DOCUMENT_WRITE, case, what="case")
     # A misspelt or unsupported field is refused, not silently dropped.
     form = Fields(data)
@@ -203,6 +208,7 @@ async def create_document(
         "created_at": now,
         "created_by": actor.username,
         "updated_at": now,
+        **(built or {}),
     }
 
     async def insert(session: AsyncClientSession) -> None:

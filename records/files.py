@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 from bson import Int64, ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -237,6 +237,18 @@ async def read_bytes(
             number += 1
         if number < upto:
             raise MissingBytes(f"chunk {number} of file {file_id} is missing")
+
+
+async def copy_version(store: Store, version: dict[str, Any], out: IO[bytes]) -> None:
+    """A version's bytes written to out, a chunk at a time (for workers that need a file)."""
+    size = int(version["size"])
+    if size == 0:
+        return
+    chunk_size = int(version.get("chunk_size") or await chunk_size_of(store, version["file_id"]))
+    async for piece in read_bytes(
+        store, version["file_id"], chunk_size=chunk_size, first=0, last=size - 1
+    ):
+        out.write(piece)
 
 
 async def commit(store: Store, file_id: ObjectId, session: AsyncClientSession) -> None:

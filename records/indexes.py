@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from records import audit, credentials, documents, files, folders, offenders, users, vocabulary
+from records import (
+    audit,
+    credentials,
+    documents,
+    files,
+    folders,
+    jobs,
+    offenders,
+    users,
+    vocabulary,
+)
 from records.cases import CASES
 from records.store import Store
 
@@ -41,8 +51,11 @@ _INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("versions.file_id", ASCENDING)]),
         # The search worker's queue: documents whose index entries are out of date.
         IndexModel([("index_dirty", ASCENDING)]),
+        # A dossier job files one document however often it is retried.
+        IndexModel([("built_by_job", ASCENDING)], unique=True, sparse=True),
     ],
     files.STAGING: [IndexModel([("touched_at", ASCENDING)])],
+    jobs.JOBS: [IndexModel([("kind", ASCENDING), ("state", ASCENDING), ("created_at", ASCENDING)])],
     # The indexes GridFS drivers create on first use; ours writes chunks itself.
     files.CHUNKS: [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)],
     files.FILES: [IndexModel([("filename", ASCENDING), ("uploadDate", ASCENDING)])],

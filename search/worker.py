@@ -263,20 +263,7 @@ class Worker:
     async def _run_extractor(self, version: dict[str, Any]) -> Outcome:
         self.scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=self.scratch, prefix="extract-") as spool:
-            size = int(version["size"])
-            if size:
-                pieces = files.read_bytes(
-                    self.store,
-                    version["file_id"],
-                    chunk_size=int(
-                        version.get("chunk_size")
-                        or await files.chunk_size_of(self.store, version["file_id"])
-                    ),
-                    first=0,
-                    last=size - 1,
-                )
-                async for piece in pieces:
-                    spool.write(piece)
+            await files.copy_version(self.store, version, spool)
             spool.flush()
             job = self.settings.job(version["media_type"], version["filename"])
             job["scratch"] = str(self.scratch)

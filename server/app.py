@@ -22,7 +22,7 @@ from server.config import Settings
 from server.middleware import RequestContext
 from server.openapi import openapi
 from server.problems import HANDLERS
-from server.routes import audit, cases, documents, health, offenders, session
+from server.routes import audit, cases, documents, dossiers, health, offenders, session
 from server.routes import search as search_routes
 from server.state import Services
 
@@ -48,6 +48,7 @@ API_ROUTES = [
     *documents.routes,
     *audit.routes,
     *search_routes.routes,
+    *dossiers.routes,
     Route("/openapi.json", openapi, methods=["GET"]),
 ]
 

@@ -19,6 +19,7 @@ from typing import Any
 import pyotp
 import uvicorn
 
+from dossier_builder.build import DossierWorker
 from records import credentials, users
 from records.actors import LEVELS, SYSTEM
 from records.errors import RecordError
@@ -303,9 +304,11 @@ def worker(settings: Settings, _: argparse.Namespace) -> int:
         running = Worker(
             store, index, extraction_settings(settings), settings.data_dir / "tmp" / "extract"
         )
+        dossiers = DossierWorker(store, settings.data_dir / "tmp" / "dossiers")
         logger.info("search.worker.started", extra={"index": str(index.folder)})
         try:
-            await running.run(stop)
+            # Either failing ends both: the process exits and serve starts another.
+            await asyncio.gather(running.run(stop), dossiers.run(stop))
         finally:
             running.index.close()
         return 0

@@ -221,3 +221,29 @@ async def live_server(app: Starlette, *, trusted_proxies: str | None = None) -> 
 
 def with_limit(settings: Settings, max_bytes: int) -> Settings:
     return replace(settings, max_upload_bytes=max_bytes)
+
+
+File = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def file_document(caseworker: User, case: dict[str, Any]) -> File:
+    """File a corpus document (or given bytes) into the case, as a caseworker would."""
+
+    async def file(
+        name: str = "office/testPDF.pdf",
+        *,
+        content: bytes | None = None,
+        client: httpx.AsyncClient | None = None,
+        case_id: str | None = None,
+        **fields: str,
+    ) -> dict[str, Any]:
+        data = content if content is not None else (CORPUS / name).read_bytes()
+        filename = name.rsplit("/", 1)[-1]
+        response = await upload(
+            client or caseworker.client, case_id or case["id"], data, filename, **fields
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    return file

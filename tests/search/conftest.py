@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -12,7 +12,6 @@ from records.store import Store
 from search.index import TantivyIndex
 from search.worker import ExtractionSettings, Worker, ensure_search_indexes
 from server.config import Settings
-from tests.conftest import CORPUS, User, upload
 
 
 @pytest.fixture
@@ -31,32 +30,6 @@ async def settle(worker: Worker) -> int:
         passes += 1
         assert passes < 20, "the worker never settled"
     return passes
-
-
-File = Callable[..., Awaitable[dict[str, Any]]]
-
-
-@pytest.fixture
-def file_document(caseworker: User, case: dict[str, Any]) -> File:
-    """File a corpus document (or given bytes) into the case, as a caseworker would."""
-
-    async def file(
-        name: str = "office/testPDF.pdf",
-        *,
-        content: bytes | None = None,
-        client: httpx.AsyncClient | None = None,
-        case_id: str | None = None,
-        **fields: str,
-    ) -> dict[str, Any]:
-        data = content if content is not None else (CORPUS / name).read_bytes()
-        filename = name.rsplit("/", 1)[-1]
-        response = await upload(
-            client or caseworker.client, case_id or case["id"], data, filename, **fields
-        )
-        assert response.status_code == 201, response.text
-        return dict(response.json())
-
-    return file
 
 
 async def search(client: httpx.AsyncClient, q: str, **params: str) -> dict[str, Any]:

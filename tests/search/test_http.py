@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from search.worker import Worker
-from tests.conftest import User
-from tests.search.conftest import File, search, settle
+from tests.conftest import File, User
+from tests.search.conftest import search, settle
 
 
 def assert_bad_search(response: httpx.Response, *words: str) -> None:

@@ -13,8 +13,8 @@ from search.errors import SearchError
 from search.index import TantivyIndex, live_directory
 from search.worker import Worker
 from server.config import Settings
-from tests.conftest import User
-from tests.search.conftest import File, search, settle
+from tests.conftest import File, User
+from tests.search.conftest import search, settle
 
 
 async def test_reindex_swaps_in_a_new_index_while_searches_keep_working(

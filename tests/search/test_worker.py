@@ -13,8 +13,8 @@ from search import maintenance
 from search.index import TantivyIndex
 from search.worker import Worker, ensure_search_indexes
 from server.config import Settings
-from tests.conftest import CORPUS, MakeUser, User
-from tests.search.conftest import File, search, settle
+from tests.conftest import CORPUS, File, MakeUser, User
+from tests.search.conftest import search, settle
 
 
 async def version_state(store: Store, document: dict[str, Any], number: int = 1) -> dict[str, Any]:

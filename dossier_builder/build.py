@@ -1,0 +1,221 @@
+"""The dossier worker: claims a dossier job, builds it, and files the result in the case.
+
+Nothing is visible until the end: the bundle is written to the worker's
+scratch folder, streamed into GridFS as a staged file, and filed as the
+case's new `dossier` document, with its manifest, in one transaction. The
+document carries its job's id under a unique index, so a job retried after
+a crash between filing and finishing finds its dossier instead of filing a
+second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+from bson import ObjectId
+
+from dossier_builder.bundle import Options, Section, Source, assemble
+from dossier_builder.convert import to_pdf
+from dossier_builder.errors import DossierError
+from dossier_builder.request import KIND
+from records import files, jobs, users
+from records.cases import CASES
+from records.documents import DOCUMENTS, create_document
+from records.errors import RecordError
+from records.offenders import OFFENDERS
+from records.store import Store
+
+logger = logging.getLogger(__name__)
+
+BUILDER_VERSION = "1"
+MAX_DOSSIER_BYTES = 8 * 1024**3
+
+
+class DossierWorker:
+    def __init__(self, store: Store, scratch: Path) -> None:
+        self.store = store
+        self.scratch = scratch
+        self.name = f"{socket.gethostname()}:{id(self):x}"
+
+    async def run(self, stop: asyncio.Event, *, poll_seconds: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                worked = await self.run_once()
+            except Exception:
+                # The job's lease runs out and it is claimed again (at most
+                # jobs.MAX_ATTEMPTS times); this worker goes on with others.
+                logger.exception("dossier.worker.build_failed")
+                worked = False
+            if not worked:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), poll_seconds)
+
+    async def run_once(self) -> bool:
+        """Build one waiting dossier; False when there was none."""
+        job = await jobs.claim(self.store, KIND, self.name)
+        if job is None:
+            return False
+        try:
+            result = await self.build(job)
+        except DossierError as exc:
+            await jobs.fail(self.store, job, exc.detail)
+            return True
+        except RecordError as exc:
+            await jobs.fail(self.store, job, exc.detail)
+            return True
+        await jobs.finish(self.store, job, result)
+        logger.info("dossier.built", extra={"job": str(job["_id"])})
+        return True
+
+    async def build(self, job: dict[str, Any]) -> dict[str, Any]:
+        filed = await self.store.db[DOCUMENTS].find_one({"built_by_job": job["_id"]}, {"_id": 1})
+        if filed is not None:
+            return {"document_id": str(filed["_id"])}
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="dossier-", dir=self.scratch) as folder:
+            return await self._build(job, Path(folder))
+
+    async def _build(self, job: dict[str, Any], folder: Path) -> dict[str, Any]:
+        payload = job["payload"]
+        case = await self.store.db[CASES].find_one({"_id": job["case_id"]})
+        user = await self.store.db[users.USERS].find_one({"_id": _oid(job["created_by_id"])})
+        if case is None or user is None:
+            raise DossierError("the case or the user who asked for the dossier no longer exists")
+        actor = users.actor_of(user)
+
+        items = [item for section in payload["sections"] for item in section["items"]]
+        sources: list[Source] = []
+        for number, item in enumerate(items):
+            await jobs.report(
+                self.store,
+                job,
+                0.7 * number / max(len(items), 1),
+                f"preparing {number + 1} of {len(items)}",
+            )
+            sources.append(await self._source(item, folder, number))
+
+        sections, taken = [], 0
+        for section in payload["sections"]:
+            count = len(section["items"])
+            sections.append(
+                Section(section["title"], sources[taken : taken + count], section["divider"])
+            )
+            taken += count
+        options = await self._options(payload, case)
+        await jobs.report(self.store, job, 0.75, f"assembling {len(items)} documents")
+        out = folder / "dossier.pdf"
+        assembly = await asyncio.to_thread(assemble, sections, options, out)
+
+        await jobs.report(self.store, job, 0.9, f"filing the dossier of {assembly.pages} pages")
+        stored = await _stage(self.store, out, _filename(payload["title"]))
+        manifest = {
+            "request": payload,
+            "sources": [
+                {
+                    "document_id": item["document_id"],
+                    "version": item["version"],
+                    "sha256": item["sha256"],
+                    "title": item["title"],
+                    "first_page": placed.first_page,
+                    "last_page": placed.last_page,
+                }
+                for item, placed in zip(items, assembly.placed, strict=True)
+            ],
+            "pages": assembly.pages,
+            "printed_pages": assembly.printed_pages,
+            "builder": {"version": BUILDER_VERSION, "pikepdf": pikepdf.__version__},
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "job_id": str(job["_id"]),
+        }
+        try:
+            created = await create_document(
+                self.store,
+                actor,
+                case,
+                {"title": payload["title"], "doc_type": "dossier"},
+                stored,
+                built={"built_by_job": job["_id"], "manifest": manifest},
+            )
+        except BaseException:
+            await files.discard(self.store, stored.file_id)
+            raise
+        return {"document_id": str(created["_id"])}
+
+    async def _source(self, item: dict[str, Any], folder: Path, number: int) -> Source:
+        document = await self.store.db[DOCUMENTS].find_one({"_id": _oid(item["document_id"])})
+        version = None
+        if document is not None:
+            version = next(
+                (v for v in document["versions"] if v["number"] == item["version"]), None
+            )
+        if version is None or version["sha256"] != item["sha256"]:
+            raise DossierError(f"{item['title']!r} version {item['version']} is no longer stored")
+        raw = folder / f"{number}.source"
+        with raw.open("wb") as out:
+            await files.copy_version(self.store, version, out)
+        pdf = await asyncio.to_thread(
+            to_pdf, item["title"], raw, item["media_type"], folder / f"{number}.pdf"
+        )
+        return Source(item["title"], pdf, item["doc_type"], item["document_date"])
+
+    async def _options(self, payload: dict[str, Any], case: dict[str, Any]) -> Options:
+        chosen = payload["options"]
+        cover = None
+        if chosen["cover"]:
+            offender = await self.store.db[OFFENDERS].find_one({"_id": case["offender_id"]}) or {}
+            name = " ".join(
+                p for p in (offender.get("given_names"), offender.get("family_name")) if p
+            )
+            ids = ", ".join(
+                f"{label} {offender[key]}"
+                for key, label in (
+                    ("nomis_number", "NOMIS"),
+                    ("pnc_number", "PNC"),
+                    ("cro_number", "CRO"),
+                )
+                if offender.get(key)
+            )
+            cover = [
+                line
+                for line in (
+                    case.get("title", ""),
+                    name,
+                    ids,
+                    datetime.now(UTC).strftime("%d %B %Y"),
+                    chosen["marking"] or "",
+                )
+                if line
+            ]
+        return Options(
+            title=payload["title"],
+            marking=chosen["marking"],
+            page_label=chosen["page_label"],
+            start_page=chosen["start_page"],
+            cover_lines=cover,
+        )
+
+
+async def _stage(store: Store, path: Path, filename: str) -> files.StoredFile:
+    async with files.FileSink(store, filename, max_bytes=MAX_DOSSIER_BYTES) as sink:
+        with path.open("rb") as source:
+            while piece := source.read(1024 * 1024):
+                await sink.write(piece)
+    assert sink.stored is not None
+    return sink.stored
+
+
+def _filename(title: str) -> str:
+    safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip()
+    return f"{safe[:100] or 'dossier'}.pdf"
+
+
+def _oid(value: Any) -> ObjectId:
+    return value if isinstance(value, ObjectId) else ObjectId(str(value))

@@ -1,0 +1,225 @@
+"""Dossiers through the API: asked for, checked at once, built by a worker, filed with manifests."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+
+from dossier_builder.build import DossierWorker
+from records.store import Store
+from server.config import Settings
+from tests.conftest import CORPUS, Clock, File, MakeUser, User
+
+MIXED = [
+    "pdf-samples/001-trivial/minimal-document.pdf",
+    "pdf-samples/004-pdflatex-4-pages/pdflatex-4-pages.pdf",
+    "pdf-samples/006-pdflatex-outline/pdflatex-outline.pdf",
+    "pdf-samples/010-pdflatex-forms/pdflatex-forms.pdf",
+    "pdf-samples/011-google-doc-document/google-doc-document.pdf",
+    "pdf-samples/012-libreoffice-form/libreoffice-form.pdf",
+    "pdf-samples/013-reportlab-overlay/reportlab-overlay.pdf",
+    "pdf-samples/014-outlines/mistitled_outlines_example.pdf",
+    "pdf-samples/015-arabic/habibi.pdf",
+    "pdf-samples/015-arabic/habibi-rotated.pdf",
+    "pdf-samples/016-libre-office-link/libre-office-link.pdf",
+    "pdf-samples/020-xmp/output_with_metadata_pymupdf.pdf",
+    "pdf-samples/021-pdfa/crazyones-pdfa.pdf",
+    "pdf-samples/022-pdfkit/pdfkit.pdf",
+    "pdf-samples/024-annotations/annotated_pdf.pdf",
+    "pdf-samples/025-attachment/with-attachment.pdf",
+    "pdf-samples/026-latex-multicolumn/multicolumn.pdf",
+    "office/testPDF.pdf",
+    "office/testOCR.png",
+    "office/testOCR.jpg",
+    "office/testTXTNonASCIIUTF8.txt",
+    "office/testRFC822_multipart_attachments.eml",
+]
+
+
+@pytest.fixture
+def dossier_worker(store: Store, settings: Settings) -> DossierWorker:
+    return DossierWorker(store, settings.data_dir / "dossiers")
+
+
+def pages_of(name: str) -> int:
+    if not name.endswith(".pdf"):
+        return 1
+    with pikepdf.open(CORPUS / name) as pdf:
+        return len(pdf.pages)
+
+
+async def ask(user: User, case_id: str, body: dict[str, Any]) -> Any:
+    return await user.client.post(f"/cases/{case_id}/dossiers", json=body)
+
+
+async def test_dossier_of_22_mixed_corpus_files_is_built_filed_and_navigable(
+    caseworker: User, case: dict[str, Any], file_document: File, dossier_worker: DossierWorker
+) -> None:
+    filed = [await file_document(name, title=Path(name).stem) for name in MIXED]
+    body = {
+        "title": "Recall dossier",
+        "sections": [
+            {"title": "Part A", "items": [{"document_id": d["id"]} for d in filed[:10]]},
+            {
+                "title": "Part B",
+                "items": [{"document_id": d["id"]} for d in filed[10:]],
+                "divider": True,
+            },
+        ],
+        "options": {"marking": "OFFICIAL-SENSITIVE"},
+    }
+
+    asked = await ask(caseworker, case["id"], body)
+    assert asked.status_code == 202, asked.text
+    job_id = asked.json()["job_id"]
+    assert asked.headers["location"] == f"/api/v1/jobs/{job_id}"
+    queued = (await caseworker.client.get(f"/jobs/{job_id}")).json()
+    assert (queued["state"], queued["progress"]) == ("queued", 0.0)
+
+    assert await dossier_worker.run_once()
+
+    job = (await caseworker.client.get(f"/jobs/{job_id}")).json()
+    assert job["state"] == "done", job
+    assert job["progress"] == 1.0
+    dossier_id = job["result"]["document_id"]
+    document = (await caseworker.client.get(f"/documents/{dossier_id}")).json()
+    assert document["doc_type"] == "dossier" and document["title"] == "Recall dossier"
+    content = (await caseworker.client.get(f"/documents/{dossier_id}/content")).content
+    expected_source_pages = sum(pages_of(name) for name in MIXED)
+    with pikepdf.open(io.BytesIO(content)) as pdf:
+        # Cover, one index page, a divider for Part B, then every source page.
+        assert len(pdf.pages) == 1 + 1 + 1 + expected_source_pages
+        labels = [pikepdf.Page(p).label for p in pdf.pages]
+        assert labels[:3] == ["i", "ii", "1"]
+        with pdf.open_outline() as outline:
+            assert [i.title for i in outline.root] == ["Index", "Part A", "Part B"]
+            assert len(outline.root[1].children) == 10 and len(outline.root[2].children) == 12
+    manifest = (await caseworker.client.get(f"/documents/{dossier_id}/manifest")).json()
+    assert [s["document_id"] for s in manifest["sources"]] == [d["id"] for d in filed]
+    assert all(
+        s["sha256"] == d["versions"][0]["sha256"]
+        for s, d in zip(manifest["sources"], filed, strict=True)
+    )
+    assert manifest["sources"][0]["first_page"] == 1
+    assert (
+        manifest["sources"][-1]["last_page"]
+        == manifest["printed_pages"]
+        == expected_source_pages + 1
+    )
+    assert manifest["request"]["options"]["marking"] == "OFFICIAL-SENSITIVE"
+
+
+async def test_dossier_request_names_every_problem_at_once(
+    caseworker: User, case: dict[str, Any], file_document: File, make_user: MakeUser
+) -> None:
+    locked = await file_document(
+        "pdf-samples/005-libreoffice-writer-password/libreoffice-writer-password.pdf",
+        title="Locked",
+    )
+    word = await file_document("office/testWORD.docx", title="Word report")
+    fine = await file_document("office/testPDF.pdf", title="Fine")
+    body = {
+        "title": "D",
+        "sections": [
+            {
+                "title": "S",
+                "items": [
+                    {"document_id": locked["id"]},
+                    {"document_id": word["id"]},
+                    {"document_id": fine["id"], "version": 7},
+                    {"document_id": "0" * 24},
+                ],
+            }
+        ],
+        "options": {"page_label": "{page.__class__}", "colour": "red"},
+    }
+
+    response = await ask(caseworker, case["id"], body)
+
+    assert response.status_code == 422, response.text
+    problems = {p["field"]: p["message"] for p in response.json()["errors"]}
+    assert "needs a password" in problems["sections[0].items[0]"]
+    assert "'Word report'" in problems["sections[0].items[1]"]
+    assert "no version 7" in problems["sections[0].items[2]"]
+    assert "there is no document" in problems["sections[0].items[3]"]
+    assert "may use only {page} and {pages}" in problems["options.page_label"]
+    assert "is not an option" in problems["options.colour"]
+
+
+async def test_dossier_request_refuses_another_cases_document(
+    caseworker: User, case: dict[str, Any], file_document: File, offender: dict[str, Any]
+) -> None:
+    other = await caseworker.client.post(
+        "/cases",
+        json={
+            "offender_id": offender["id"],
+            "case_type": "recall",
+            "title": "Other",
+            "team": "ppcs",
+        },
+    )
+    elsewhere = await file_document("office/testPDF.pdf", case_id=other.json()["id"])
+
+    response = await ask(
+        caseworker,
+        case["id"],
+        {"title": "D", "sections": [{"title": "S", "items": [{"document_id": elsewhere["id"]}]}]},
+    )
+
+    assert response.status_code == 422
+    assert "belongs to another case" in response.text
+
+
+async def test_dossier_and_its_job_are_hidden_from_another_team(
+    caseworker: User, case: dict[str, Any], file_document: File, make_user: MakeUser
+) -> None:
+    document = await file_document("office/testPDF.pdf")
+    asked = await ask(
+        caseworker,
+        case["id"],
+        {"title": "D", "sections": [{"title": "S", "items": [{"document_id": document["id"]}]}]},
+    )
+    stranger = await make_user("caseworker", team="north")
+    viewer = await make_user("viewer")
+
+    assert (await stranger.client.get(f"/jobs/{asked.json()['job_id']}")).status_code == 404
+    assert (await ask(stranger, case["id"], {"title": "D", "sections": []})).status_code == 404
+    refused = await ask(viewer, case["id"], {"title": "D", "sections": []})
+    assert refused.status_code == 403
+
+
+async def test_dossier_job_interrupted_mid_build_is_retried_and_files_one_dossier(
+    store: Store,
+    clock: Clock,
+    caseworker: User,
+    case: dict[str, Any],
+    file_document: File,
+    dossier_worker: DossierWorker,
+) -> None:
+    document = await file_document("office/testPDF.pdf")
+    asked = await ask(
+        caseworker,
+        case["id"],
+        {"title": "D", "sections": [{"title": "S", "items": [{"document_id": document["id"]}]}]},
+    )
+    job_id = asked.json()["job_id"]
+    # A worker claims the job and dies without a word.
+    from records import jobs
+
+    claimed = await jobs.claim(store, "dossier", "dead-worker")
+    assert claimed is not None
+    assert not await dossier_worker.run_once()  # still leased to the dead one
+    before = await store.db["documents"].count_documents({"doc_type": "dossier"})
+
+    clock.advance(timedelta(minutes=5))
+    assert await dossier_worker.run_once()
+
+    job = (await caseworker.client.get(f"/jobs/{job_id}")).json()
+    assert job["state"] == "done"
+    assert before == 0
+    assert await store.db["documents"].count_documents({"doc_type": "dossier"}) == 1

@@ -3,6 +3,7 @@ FROM python:3.11-slim-bookworm
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libmagic1 tesseract-ocr tesseract-ocr-eng \
+    libreoffice-writer-nogui \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

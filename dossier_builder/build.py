@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import socket
 import tempfile
 from datetime import UTC, datetime
@@ -40,12 +41,16 @@ MAX_DOSSIER_BYTES = 8 * 1024**3
 
 
 class DossierWorker:
-    def __init__(self, store: Store, scratch: Path) -> None:
+    def __init__(self, store: Store, scratch: Path, cache: Path | None = None) -> None:
         self.store = store
         self.scratch = scratch
+        # Conversions kept by the source's SHA-256: each document is converted once.
+        self.cache = cache
         self.name = f"{socket.gethostname()}:{id(self):x}"
 
     async def run(self, stop: asyncio.Event, *, poll_seconds: float = 1.0) -> None:
+        # What a killed worker left: half-built bundles and their sources.
+        shutil.rmtree(self.scratch, ignore_errors=True)
         while not stop.is_set():
             try:
                 worked = await self.run_once()
@@ -162,7 +167,13 @@ class DossierWorker:
         with raw.open("wb") as out:
             await files.copy_version(self.store, version, out)
         pdf = await asyncio.to_thread(
-            to_pdf, item["title"], raw, item["media_type"], folder / f"{number}.pdf"
+            to_pdf,
+            item["title"],
+            raw,
+            item["media_type"],
+            folder / f"{number}.pdf",
+            cache=self.cache,
+            sha256=item["sha256"],
         )
         return Source(item["title"], pdf, item["doc_type"], item["document_date"])
 

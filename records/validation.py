@@ -15,6 +15,8 @@ from records.errors import FieldProblem, InvalidInput, MalformedInput
 MAX_DEPTH = 32
 # BSON stores whole numbers as signed 64-bit integers at most.
 _INT64 = 2**63
+# Dates a record can plausibly carry; the search index holds 1678 to 2261 at most.
+FIRST_DATE, LAST_DATE = date(1800, 1, 1), date(2199, 12, 31)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
@@ -54,7 +56,14 @@ class Fields:
             self.fail(field, "must not contain control characters")
         return value
 
-    def date(self, field: str, *, required: bool = False) -> str | None:
+    def date(
+        self,
+        field: str,
+        *,
+        required: bool = False,
+        earliest: date = FIRST_DATE,
+        latest: date = LAST_DATE,
+    ) -> str | None:
         value = self.text(field, required=required, max_length=10)
         if value is None:
             return None
@@ -62,10 +71,14 @@ class Fields:
         try:
             if not _ISO_DATE.match(value):
                 raise ValueError(value)
-            return date.fromisoformat(value).isoformat()
+            found = date.fromisoformat(value)
         except ValueError:
             self.fail(field, "must be a real date written YYYY-MM-DD")
             return None
+        if not earliest <= found <= latest:
+            self.fail(field, f"must lie between {earliest.isoformat()} and {latest.isoformat()}")
+            return None
+        return found.isoformat()
 
     def text_list(self, field: str, *, max_items: int = 50, max_length: int = 200) -> list[str]:
         value = self.data.get(field)

@@ -7,6 +7,8 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
   echo "PPUD needs Python 3.11 or newer as python3" >&2; exit 1; }
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 ldconfig -p | grep -q 'libmagic\.so\.1' || missing+=(libmagic1)
+# Word, OpenDocument and RTF into PDF for dossiers (dossier_builder/convert.py).
+command -v soffice >/dev/null || missing+=(libreoffice-writer-nogui)
 # OCR for scanned documents and images (search/extract.py), English.
 command -v tesseract >/dev/null || missing+=(tesseract-ocr)
 [ -n "$(find /usr/share -path '*tessdata/eng.traineddata' -print -quit 2>/dev/null)" ] \

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -29,8 +30,11 @@ def main() -> int:
     if job.get("parent") and os.getppid() != job["parent"]:
         # The worker died before the kernel was asked to take this one with it.
         return 1
+    # OCR stops taking pages at three quarters of the deadline, leaving time to answer.
+    ocr_until = time.monotonic() + 0.75 * float(job["timeout_seconds"])
     options = Options(
         scratch=Path(job["scratch"]) if job.get("scratch") else None,
+        ocr_until=ocr_until,
         max_chars=int(job["max_chars"]),
         ocr=bool(job["ocr"]),
         ocr_max_pages=int(job["ocr_max_pages"]),

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -59,6 +60,9 @@ class Options:
     ocr_timeout_seconds: int = 60
     # Where OCR's page images go: the worker's scratch folder, which it clears.
     scratch: Path | None = None
+    # time.monotonic() by which OCR stops taking new pages, so a long scan
+    # gives the pages read so far instead of dying at the extraction deadline.
+    ocr_until: float | None = None
 
 
 class Extractor(Protocol):
@@ -123,9 +127,11 @@ class TikaRefused(Exception):
 
 
 def _tika_reason(message: str) -> str:
-    # iscc-tika wraps Java's message as ParseError("..."); keep the readable part.
-    inner = message.partition('("')[2].rpartition('")')[0] or message
-    return f"Tika could not parse the file: {inner[:300]}"
+    # Java's message names parser classes and Tika's own error codes, which mean
+    # nothing to a caseworker and are internals no client should see; nor is it
+    # logged, since a parser's message may quote the document.
+    del message
+    return "the file could not be read; it may be damaged or of a kind not recognised"
 
 
 def extract(
@@ -264,8 +270,12 @@ def ocr_pdf(data: bytes, options: Options) -> str:
     except pypdfium2.PdfiumError:
         return ""
     texts: list[str] = []
+    wanted = min(len(document), options.ocr_max_pages)
     with tempfile.TemporaryDirectory(prefix="ocr-", dir=options.scratch) as folder:
-        for number in range(min(len(document), options.ocr_max_pages)):
+        for number in range(wanted):
+            if number and options.ocr_until is not None and time.monotonic() > options.ocr_until:
+                texts.append(f"[OCR stopped at the time limit after {number} of {wanted} pages]")
+                break
             bitmap = document[number].render(scale=200 / 72)
             path = Path(folder) / f"page-{number}.png"
             bitmap.to_pil().save(path)

@@ -208,9 +208,19 @@ def remove_stale(root: Path, keep: Path) -> None:
 
 
 def ensure_live(root: Path) -> Path:
+    """The live index folder, created empty if there is none.
+
+    If CURRENT names a folder that is gone, the newest finished index is
+    made live rather than an empty one over it.
+    """
     folder = live_directory(root)
     if folder is not None and folder.exists():
         return folder
+    finished = sorted(p for p in root.glob("index-*") if (p / "meta.json").exists())
+    if finished:
+        logger.warning("search.index.current_repointed", extra={"folder": finished[-1].name})
+        make_live(root, finished[-1])
+        return finished[-1]
     folder = new_directory(root)
     tantivy.Index(SCHEMA, path=str(folder))
     make_live(root, folder)
@@ -302,14 +312,14 @@ class TantivyIndex:
             searcher, snippet_query(wanted.tree), SCHEMA, "preview"
         )
         snippets.set_max_num_chars(SNIPPET_CHARS)
-        best = _best_score(searcher, matching, found, wanted)
         hits = []
-        for order_key, address in found.hits:
+        for rank, (_, address) in enumerate(found.hits, start=wanted.offset):
             doc = searcher.doc(address)
-            # Relative to the best match: a raw BM25 score moves with term
-            # statistics over the whole index, so it would let a searcher tell
-            # whether documents they may not see contain a word.
-            score = 0.0 if wanted.by_date or not best else float(order_key) / best
+            # From the rank alone: BM25 scores move with term statistics over
+            # the whole index, every team's documents included, so they would
+            # let a searcher tell whether documents they may not see contain
+            # a word (even divided by the best score: each field has its own).
+            score = 0.0 if wanted.by_date else 1.0 / (1 + rank)
             hits.append(
                 Hit(
                     document_id=str(doc.get_first("document_id")),
@@ -324,6 +334,10 @@ class TantivyIndex:
         # count is there at run time, though tantivy's type stubs omit it.
         return Results(total=int(getattr(found, "count", 0) or 0), hits=hits)
 
+    def count(self) -> int:
+        """How many versions are indexed."""
+        return int(self._fresh_searcher().num_docs)
+
     def versions(self) -> dict[tuple[str, int], str]:
         """Every indexed (document id, version) and its fingerprint."""
         searcher = self._fresh_searcher()
@@ -337,18 +351,6 @@ class TantivyIndex:
             key = (str(doc.get_first("document_id")), int(doc.get_first("version") or 0))
             found[key] = str(doc.get_first("fingerprint"))
         return found
-
-
-def _best_score(
-    searcher: tantivy.Searcher, matching: tantivy.Query, found: tantivy.SearchResult, wanted: Search
-) -> float:
-    """The top hit's score: on the first page its first hit, otherwise asked for."""
-    if wanted.by_date:
-        return 0.0
-    if wanted.offset == 0:
-        return float(found.hits[0][0]) if found.hits else 0.0
-    top = searcher.search(matching, 1, count=False)
-    return float(top.hits[0][0]) if top.hits else 0.0
 
 
 def _document(entry: Entry) -> tantivy.Document:

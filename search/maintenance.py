@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,10 +40,12 @@ class Report:
     orphaned: list[tuple[str, int]] = field(default_factory=list)
     # Documents the worker has still to index: not wrong, only not yet done.
     waiting: int = 0
+    # Documents set aside because the index could not take them (index_error).
+    unreadable: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.missing or self.stale or self.orphaned)
+        return not (self.missing or self.stale or self.orphaned or self.unreadable)
 
 
 async def rebuild(store: Store, root: Path) -> Rebuilt:
@@ -71,22 +74,12 @@ def _only_rebuild(root: Path) -> Iterator[None]:
 async def _rebuild(store: Store, root: Path) -> Rebuilt:
     started = datetime.now(UTC)
     folder = new_directory(root, building=True)
-    index = TantivyIndex(root, writer=True, folder=folder)
-    documents = versions = 0
-    async for document, case in _documents(store):
-        texts = await load_texts(store, document["_id"])
-        entries = [
-            entry_for(document, case, v, texts.get(int(v["number"]), ""))
-            for v in document["versions"]
-            if v.get("text_status") in FINISHED
-        ]
-        index.replace_document(str(document["_id"]), entries)
-        documents += 1
-        versions += len(entries)
-        if documents % COMMIT_EVERY == 0:
-            index.commit()
-    index.commit()
-    index.close()
+    try:
+        documents, versions = await _fill(store, TantivyIndex(root, writer=True, folder=folder))
+    except BaseException:
+        # A rebuild that fails leaves the live index as it was, and no debris.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
     folder = finish_building(folder)
     make_live(root, folder)
@@ -100,19 +93,53 @@ async def _rebuild(store: Store, root: Path) -> Rebuilt:
     return Rebuilt(documents, versions, folder)
 
 
+async def _fill(store: Store, index: TantivyIndex) -> tuple[int, int]:
+    documents = versions = 0
+    try:
+        async for document, case in _documents(store):
+            texts = await load_texts(store, document["_id"])
+            try:
+                entries = [
+                    entry_for(document, case, v, texts.get(int(v["number"]), ""))
+                    for v in document["versions"]
+                    if v.get("text_status") in FINISHED
+                ]
+                index.replace_document(str(document["_id"]), entries)
+            except (KeyError, TypeError, ValueError) as exc:
+                # A record the index cannot hold is left out and reported by
+                # `ppud search check`, not allowed to stop the whole rebuild.
+                logger.warning(
+                    "search.rebuild.document_skipped",
+                    extra={"id": str(document["_id"]), "error": type(exc).__name__},
+                )
+                continue
+            documents += 1
+            versions += len(entries)
+            if documents % COMMIT_EVERY == 0:
+                index.commit()
+        index.commit()
+    finally:
+        index.close()
+    return documents, versions
+
+
 async def check(store: Store, index: TantivyIndex) -> Report:
     """Compare every finished version in the database with its index entry."""
     expected: dict[tuple[str, int], str] = {}
+    report = Report()
     async for document, case in _documents(store):
         texts = await load_texts(store, document["_id"])
-        for version in document["versions"]:
+        for version in document.get("versions") or []:
             if version.get("text_status") not in FINISHED:
                 continue
-            entry = entry_for(document, case, version, texts.get(int(version["number"]), ""))
+            try:
+                entry = entry_for(document, case, version, texts.get(int(version["number"]), ""))
+            except (KeyError, TypeError, ValueError):
+                report.unreadable.append(str(document["_id"]))
+                continue
             expected[(entry.document_id, entry.version)] = fingerprint(entry)
 
     indexed = index.versions()
-    report = Report()
     for key, print_ in sorted(expected.items()):
         if key not in indexed:
             report.missing.append(key)
@@ -120,12 +147,16 @@ async def check(store: Store, index: TantivyIndex) -> Report:
             report.stale.append(key)
     report.orphaned = sorted(key for key in indexed if key not in expected)
     report.waiting = await store.db[DOCUMENTS].count_documents({"index_dirty": True})
+    async for failed in store.db[DOCUMENTS].find({"index_error": {"$type": "string"}}, {"_id": 1}):
+        if str(failed["_id"]) not in report.unreadable:
+            report.unreadable.append(str(failed["_id"]))
     return report
 
 
 async def repair(store: Store, report: Report) -> int:
     """Queue the fixes for the worker: re-index what is missing or stale, drop orphans."""
     ids = {document_id for document_id, _ in report.missing + report.stale + report.orphaned}
+    ids |= set(report.unreadable)
     existing = {
         str(d["_id"])
         async for d in store.db[DOCUMENTS].find(

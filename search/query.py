@@ -101,6 +101,11 @@ def parse(text: str) -> Node:
     if parser.position < len(tokens):
         stray = tokens[parser.position]
         raise MalformedQuery(f"unexpected {stray.text!r} at character {stray.at}")
+    if _not_beside_or(node):
+        raise MalformedQuery(
+            "NOT cannot be one side of an OR; put it beside the words it narrows, "
+            "as in (licence OR recall) NOT variation"
+        )
     if not _finds_something(node):
         raise MalformedQuery(
             "a search cannot only exclude: add a word or phrase to find, then NOT what to leave out"
@@ -319,6 +324,16 @@ def _finds_something(node: Node) -> bool:
     if isinstance(node, AnyOf):
         return all(_finds_something(item) for item in node.items)
     return True
+
+
+def _not_beside_or(node: Node) -> bool:
+    if isinstance(node, AnyOf):
+        return any(isinstance(item, Not) or _not_beside_or(item) for item in node.items)
+    if isinstance(node, AllOf):
+        return any(_not_beside_or(item) for item in node.items)
+    if isinstance(node, Not):
+        return _not_beside_or(node.item)
+    return False
 
 
 def _count(node: Node) -> int:

@@ -104,6 +104,12 @@ class Worker:
         """Work until stop is set, sleeping poll_seconds whenever nothing is waiting."""
         await ensure_search_indexes(self.store)
         self._clear_leftovers()
+        if self.index.count() == 0:
+            # An empty index (the first, or one that was lost): whatever the
+            # database says was indexed is indexed again.
+            await self.store.db[DOCUMENTS].update_many(
+                {"index_dirty": {"$ne": True}}, {"$set": INDEX_DIRTY, "$inc": INDEX_GENERATION}
+            )
         failures = 0
         while not stop.is_set():
             try:
@@ -135,10 +141,15 @@ class Worker:
         for document_id in ids:
             try:
                 indexed.append(await self._refresh(document_id))
-            except Exception:
-                # One document must not hold up the others: it stays dirty
-                # and is tried again on the next pass.
+            except Exception as exc:
+                # One document must not hold up the others, nor come round in
+                # every batch: it is set aside with the reason, which `ppud
+                # search check` reports; a change to it tries again.
                 logger.exception("search.worker.document_failed", extra={"id": str(document_id)})
+                await self.store.db[DOCUMENTS].update_one(
+                    {"_id": document_id},
+                    {"$set": {"index_dirty": False, "index_error": type(exc).__name__}},
+                )
         if not deleted and not indexed:
             return 0
 
@@ -153,7 +164,7 @@ class Worker:
             if settled:
                 done = await self.store.db[DOCUMENTS].update_one(
                     {"_id": document_id, "index_generation": generation},
-                    {"$set": {"index_dirty": False, "indexed_at": now}},
+                    {"$set": {"index_dirty": False, "indexed_at": now, "index_error": None}},
                 )
                 if done.modified_count:
                     cleared.append(document_id)
@@ -321,15 +332,20 @@ def entry_for(
     )
 
 
+# What the index can hold: nanoseconds since 1970 in 64 bits.
+_EARLIEST = datetime(1678, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2261, 12, 31, tzinfo=UTC)
+
+
 def _sort_date(document: dict[str, Any], version: dict[str, Any]) -> datetime:
     """The document's own date when it has one, else when the version was filed."""
+    found = datetime(1970, 1, 1, tzinfo=UTC)
     stated = document.get("document_date")
-    if isinstance(stated, str) and stated:
-        try:
-            return datetime.combine(datetime.fromisoformat(stated).date(), time.min, tzinfo=UTC)
-        except ValueError:
-            pass
     created = version.get("created_at")
-    if isinstance(created, datetime):
-        return created if created.tzinfo else created.replace(tzinfo=UTC)
-    return datetime(1970, 1, 1, tzinfo=UTC)
+    if isinstance(stated, str) and stated:
+        with contextlib.suppress(ValueError):
+            found = datetime.combine(datetime.fromisoformat(stated).date(), time.min, tzinfo=UTC)
+    elif isinstance(created, datetime):
+        found = created if created.tzinfo else created.replace(tzinfo=UTC)
+    # A record from before the date checks could hold any year; it is still indexed.
+    return min(max(found, _EARLIEST), _LATEST)

@@ -304,7 +304,9 @@ def worker(settings: Settings, _: argparse.Namespace) -> int:
         running = Worker(
             store, index, extraction_settings(settings), settings.data_dir / "tmp" / "extract"
         )
-        dossiers = DossierWorker(store, settings.data_dir / "tmp" / "dossiers")
+        dossiers = DossierWorker(
+            store, settings.data_dir / "tmp" / "dossiers", settings.data_dir / "cache" / "pdf"
+        )
         logger.info("search.worker.started", extra={"index": str(index.folder)})
         try:
             # Either failing ends both: the process exits and serve starts another.
@@ -343,6 +345,10 @@ def search_check(settings: Settings, args: argparse.Namespace) -> int:
             for document_id, version in entries[:20]:
                 print(f"  document {document_id} version {version}")
         print(f"waiting for the worker: {report.waiting} document(s)")
+        if report.unreadable:
+            print(f"set aside, the index could not take them: {len(report.unreadable)}")
+            for document_id in report.unreadable[:20]:
+                print(f"  document {document_id}")
         if report.clean or not args.repair:
             return 0 if report.clean else 1
         queued = await maintenance.repair(store, report)

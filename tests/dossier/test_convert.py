@@ -10,6 +10,7 @@ from PIL import Image
 
 from dossier_builder.convert import convertible, to_pdf
 from dossier_builder.errors import UnusableSource
+from records.media import sniff
 from tests.conftest import CORPUS
 from tests.dossier.test_bundle import text_of
 
@@ -109,3 +110,50 @@ def test_convert_type_it_cannot_handle_is_refused_by_name(tmp_path: Path) -> Non
         UnusableSource, match="'Archive' cannot go into the dossier: application/zip"
     ):
         to_pdf("Archive", OFFICE / "testWORD.docx", "application/zip", tmp_path / "o.pdf")
+
+
+WRITER_FILES = {
+    "office/testWORD.docx": "This is a sample Microsoft Word Document",
+    "office/testWORD.doc": "Sample Word Document",
+    "office/testODFwithOOo3.odt": "Apache Tika Test Document",
+    "office/testOpenOffice2.odt": "This is a sample Open Office document",
+    "office/testRTF.rtf": "indexation Word",
+    "office/testWORD_various.docx": "This is a footnote",
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITER_FILES))
+def test_convert_writer_document_through_libreoffice(tmp_path: Path, name: str) -> None:
+    source = tmp_path / Path(name).name
+    source.write_bytes((CORPUS / name).read_bytes())
+    media_type = sniff(source.read_bytes()[:8192], source.name)
+
+    out = to_pdf("Report", source, media_type, tmp_path / "out.pdf")
+
+    shown = " ".join(text_of(out, page) for page in range(pages_of(out)))
+    assert WRITER_FILES[name] in shown
+
+
+def test_convert_libreoffice_output_is_cached_by_the_sources_sha256(tmp_path: Path) -> None:
+    source = tmp_path / "report.docx"
+    source.write_bytes((OFFICE / "testWORD.docx").read_bytes())
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    cache = tmp_path / "cache"
+
+    first = to_pdf("Report", source, docx, tmp_path / "a.pdf", cache=cache, sha256="ab" * 32)
+    source.unlink()  # a second conversion would now fail
+    second = to_pdf("Report", source, docx, tmp_path / "b.pdf", cache=cache, sha256="ab" * 32)
+
+    assert first == second == cache / f"{'ab' * 32}.pdf"
+    assert pages_of(second) >= 1
+
+
+def test_convert_truncated_word_file_is_refused_by_name(tmp_path: Path) -> None:
+    source = tmp_path / "broken.docx"
+    source.write_bytes((OFFICE / "testWORD_truncated.docx").read_bytes())
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+    with pytest.raises(
+        UnusableSource, match="'Broken' cannot go into the dossier: LibreOffice could not"
+    ):
+        to_pdf("Broken", source, docx, tmp_path / "o.pdf")

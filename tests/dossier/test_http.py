@@ -121,7 +121,7 @@ async def test_dossier_request_names_every_problem_at_once(
         "pdf-samples/005-libreoffice-writer-password/libreoffice-writer-password.pdf",
         title="Locked",
     )
-    word = await file_document("office/testWORD.docx", title="Word report")
+    sheet = await file_document("office/testEXCEL.xlsx", title="Spreadsheet")
     fine = await file_document("office/testPDF.pdf", title="Fine")
     body = {
         "title": "D",
@@ -130,7 +130,7 @@ async def test_dossier_request_names_every_problem_at_once(
                 "title": "S",
                 "items": [
                     {"document_id": locked["id"]},
-                    {"document_id": word["id"]},
+                    {"document_id": sheet["id"]},
                     {"document_id": fine["id"], "version": 7},
                     {"document_id": "0" * 24},
                 ],
@@ -144,7 +144,7 @@ async def test_dossier_request_names_every_problem_at_once(
     assert response.status_code == 422, response.text
     problems = {p["field"]: p["message"] for p in response.json()["errors"]}
     assert "needs a password" in problems["sections[0].items[0]"]
-    assert "'Word report'" in problems["sections[0].items[1]"]
+    assert "'Spreadsheet'" in problems["sections[0].items[1]"]
     assert "no version 7" in problems["sections[0].items[2]"]
     assert "there is no document" in problems["sections[0].items[3]"]
     assert "may use only {page} and {pages}" in problems["options.page_label"]

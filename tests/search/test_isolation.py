@@ -174,3 +174,27 @@ def test_isolation_extractor_dies_with_a_killed_worker(tmp_path: Path, some_file
         return  # already gone and reaped
     _, alive = psutil.wait_procs([extractor_process], timeout=10)
     assert not alive, "the extractor outlived its worker"
+
+
+def test_isolation_ocr_of_a_long_scan_stops_at_its_time_and_keeps_what_it_read(
+    tmp_path: Path,
+) -> None:
+    from PIL import Image, ImageDraw
+
+    from search.extract import Options, ocr_pdf
+
+    pages = []
+    for number in range(3):
+        page = Image.new("L", (1200, 400), 255)
+        ImageDraw.Draw(page).text(
+            (50, 150), f"Scanned page number {number + 1}", fill=0, font_size=60
+        )
+        pages.append(page.convert("RGB"))
+    scan = tmp_path / "scan.pdf"
+    pages[0].save(scan, save_all=True, append_images=pages[1:])
+
+    text = ocr_pdf(scan.read_bytes(), Options(ocr_until=time.monotonic() - 1))
+
+    assert "page number 1" in text
+    assert "page number 2" not in text
+    assert "OCR stopped at the time limit after 1 of 3 pages" in text

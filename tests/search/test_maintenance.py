@@ -146,3 +146,39 @@ async def test_check_counts_documents_still_waiting_for_the_worker(
 
     assert (before.waiting, after.waiting) == (1, 0)
     assert before.clean and after.clean
+
+
+async def test_reindex_leaves_out_a_record_it_cannot_index_and_check_reports_it(
+    store: Store, settings: Settings, worker: Worker, caseworker: User, file_document: File
+) -> None:
+    fine = await file_document("office/testPDF.pdf")
+    await settle(worker)
+    broken = await store.db["documents"].insert_one(
+        {
+            "case_id": ObjectId(fine["case_id"]),
+            "current_version": 1,
+            "versions": [{"text_status": "done"}],
+        }
+    )
+
+    rebuilt = await maintenance.rebuild(store, settings.search_dir)
+
+    assert rebuilt.documents == 1
+    assert not list(settings.search_dir.glob("building-*"))
+    report = await maintenance.check(store, TantivyIndex(settings.search_dir, writer=False))
+    assert report.unreadable == [str(broken.inserted_id)]
+    assert (await search(caseworker.client, "toolkit"))["total"] == 1
+
+
+async def test_lost_current_file_points_again_at_the_newest_index_not_an_empty_one(
+    store: Store, settings: Settings, worker: Worker, caseworker: User, file_document: File
+) -> None:
+    await file_document("office/testPDF.pdf")
+    await settle(worker)
+    live = live_directory(settings.search_dir)
+    (settings.search_dir / "CURRENT").write_text("index-gone\n")
+
+    reopened = TantivyIndex(settings.search_dir, writer=False)
+
+    assert reopened.folder == live
+    assert reopened.count() == 1

@@ -447,6 +447,8 @@ async def test_document_patch_into_another_case_folder_is_refused(
         ("title", "t" * 301),
         ("doc_type", "no_such_type"),
         ("document_date", "2026-13-01"),
+        ("document_date", "9999-12-31"),
+        ("document_date", "0001-01-01"),
         ("protective_marking", "TOP SECRET"),
         ("metadata", {"notes": "n" * 17_000}),
     ],

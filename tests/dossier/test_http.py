@@ -53,6 +53,11 @@ def pages_of(name: str) -> int:
         return len(pdf.pages)
 
 
+def of_one(document: dict[str, Any]) -> dict[str, Any]:
+    """A request for a dossier of one document in one section."""
+    return {"title": "D", "sections": [{"title": "S", "items": [{"document_id": document["id"]}]}]}
+
+
 async def ask(user: User, case_id: str, body: dict[str, Any]) -> Any:
     return await user.client.post(f"/cases/{case_id}/dossiers", json=body)
 
@@ -165,11 +170,7 @@ async def test_dossier_request_refuses_another_cases_document(
     )
     elsewhere = await file_document("office/testPDF.pdf", case_id=other.json()["id"])
 
-    response = await ask(
-        caseworker,
-        case["id"],
-        {"title": "D", "sections": [{"title": "S", "items": [{"document_id": elsewhere["id"]}]}]},
-    )
+    response = await ask(caseworker, case["id"], of_one(elsewhere))
 
     assert response.status_code == 422
     assert "belongs to another case" in response.text
@@ -179,11 +180,7 @@ async def test_dossier_and_its_job_are_hidden_from_another_team(
     caseworker: User, case: dict[str, Any], file_document: File, make_user: MakeUser
 ) -> None:
     document = await file_document("office/testPDF.pdf")
-    asked = await ask(
-        caseworker,
-        case["id"],
-        {"title": "D", "sections": [{"title": "S", "items": [{"document_id": document["id"]}]}]},
-    )
+    asked = await ask(caseworker, case["id"], of_one(document))
     stranger = await make_user("caseworker", team="north")
     viewer = await make_user("viewer")
 
@@ -202,11 +199,7 @@ async def test_dossier_job_interrupted_mid_build_is_retried_and_files_one_dossie
     dossier_worker: DossierWorker,
 ) -> None:
     document = await file_document("office/testPDF.pdf")
-    asked = await ask(
-        caseworker,
-        case["id"],
-        {"title": "D", "sections": [{"title": "S", "items": [{"document_id": document["id"]}]}]},
-    )
+    asked = await ask(caseworker, case["id"], of_one(document))
     job_id = asked.json()["job_id"]
     # A worker claims the job and dies without a word.
     from records import jobs

@@ -33,6 +33,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.transfer
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.dossier
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

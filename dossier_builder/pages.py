@@ -138,20 +138,3 @@ def notice(heading: str, detail: str = "") -> bytes:
         )
     canvas.showPage()
     return _finish(canvas, buffer)
-
-
-def stamp(width: float, height: float, marking: str | None, label: str | None) -> bytes:
-    """An overlay the size of a page as seen: marking top and bottom centre, label bottom right."""
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
-    edge = min(18.0, height / 20)
-    if marking:
-        canvas.setFont(BOLD, STAMP_SIZE)
-        canvas.drawCentredString(width / 2, height - edge - STAMP_SIZE + 2, marking)
-        canvas.drawCentredString(width / 2, edge, marking)
-    if label:
-        canvas.setFont(FONT, STAMP_SIZE)
-        canvas.drawRightString(width - min(36.0, width / 12), edge, label)
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()

@@ -340,3 +340,19 @@ def test_bundle_of_a_5000_page_pdf(tmp_path: Path) -> None:
     assert (built.pages, built.printed_pages) == (5001, 5000)
     assert "long page 5000" in text_of(out, 5000)
     assert "Page 5000 of 5000" in text_of(out, 5000)
+
+
+def test_bundle_marking_with_brackets_and_accents_is_printed_as_written(
+    tmp_path: Path, three: list[Path]
+) -> None:
+    out = tmp_path / "dossier.pdf"
+
+    assemble(
+        [Section("S", [Source("A", three[2])])],
+        Options("D", marking="OFFICIAL (SENSITIVE) \u2013 café \\ ok", page_label="p. {page}"),
+        out,
+    )
+
+    shown = text_of(out, 1)
+    assert "OFFICIAL (SENSITIVE) \u2013 café \\ ok" in shown
+    assert "p. 1" in shown

@@ -125,9 +125,10 @@ class DossierWorker:
             "request": payload,
             "sources": [
                 {
-                    "document_id": item["document_id"],
-                    "version": item["version"],
-                    "sha256": item["sha256"],
+                    "document_id": item.get("document_id"),
+                    "version": item.get("version"),
+                    "sha256": item.get("sha256"),
+                    "awaited": bool(item.get("awaited")),
                     "title": item["title"],
                     "first_page": placed.first_page,
                     "last_page": placed.last_page,
@@ -155,6 +156,8 @@ class DossierWorker:
         return {"document_id": str(created["_id"])}
 
     async def _source(self, item: dict[str, Any], folder: Path, number: int) -> Source:
+        if item.get("awaited"):
+            return Source(item["title"], None, item["doc_type"])
         document = await self.store.db[DOCUMENTS].find_one({"_id": _oid(item["document_id"])})
         version = None
         if document is not None:

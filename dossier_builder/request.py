@@ -18,7 +18,7 @@ import pikepdf
 
 from dossier_builder.bundle import DEFAULT_LABEL
 from dossier_builder.convert import convertible
-from records import documents, files, jobs
+from records import documents, files, jobs, vocabulary
 from records.actors import Actor
 from records.errors import InvalidInput, NotFound
 from records.policy import Action, require
@@ -53,6 +53,16 @@ async def request_dossier(
     ]
     if sum(len(s["items"]) for s in sections) > MAX_ITEMS:
         fields.fail("sections", f"may hold at most {MAX_ITEMS} documents in all")
+    awaited = await _awaited(store, case, sections)
+    if awaited and options.get("missing") == "placeholder":
+        sections.append({"title": "Documents awaited", "items": awaited, "divider": False})
+    elif awaited:
+        names = ", ".join(item["title"] for item in awaited)
+        fields.fail(
+            "sections",
+            f"a {case['case_type'].replace('_', ' ')} dossier needs: {names}; file them, or "
+            'ask for "document awaited" pages with options.missing = "placeholder"',
+        )
     fields.check()
 
     payload = {"title": title, "sections": sections, "options": options}
@@ -65,12 +75,13 @@ def _options(fields: Fields, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         fields.fail("options", "must be an object")
         return {}
-    known = {"cover", "marking", "page_label", "start_page"}
+    known = {"cover", "marking", "page_label", "start_page", "missing"}
     for name in sorted(set(raw) - known):
         fields.fail(
             f"options.{name}", f"is not an option; the options are {', '.join(sorted(known))}"
         )
     chosen: dict[str, Any] = {
+        "missing": "refuse",
         "cover": True,
         "marking": None,
         "page_label": DEFAULT_LABEL,
@@ -94,6 +105,11 @@ def _options(fields: Fields, raw: Any) -> dict[str, Any]:
         chosen["page_label"] = label
     for problem in inner.problems:
         fields.fail(f"options.{problem.field}", problem.message)
+    if "missing" in raw:
+        if raw["missing"] in ("refuse", "placeholder"):
+            chosen["missing"] = raw["missing"]
+        else:
+            fields.fail("options.missing", "must be refuse or placeholder")
     if "start_page" in raw:
         start = raw["start_page"]
         if isinstance(start, bool) or not isinstance(start, int) or not 1 <= start <= 100_000:
@@ -101,6 +117,18 @@ def _options(fields: Fields, raw: Any) -> dict[str, Any]:
         else:
             chosen["start_page"] = start
     return chosen
+
+
+async def _awaited(
+    store: Store, case: dict[str, Any], sections: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Placeholder items for the case type's mandatory document types not asked for."""
+    present = {item["doc_type"] for section in sections for item in section["items"]}
+    return [
+        {"awaited": True, "title": wanted["label"], "doc_type": wanted["code"], "document_date": ""}
+        for wanted in await vocabulary.dossier_requirements(store, str(case.get("case_type", "")))
+        if wanted["code"] not in present
+    ]
 
 
 def _label_ok(label: str) -> bool:

@@ -39,6 +39,21 @@ DEFAULT_DOCUMENT_TYPES = {
 
 _DEFAULTS = {"case_types": DEFAULT_CASE_TYPES, "document_types": DEFAULT_DOCUMENT_TYPES}
 
+# The document types a case type's dossier must hold (data: an administrator
+# may change them in the lists collection); a recall's, as today's recall
+# dossiers are made up.
+DEFAULT_DOSSIER_REQUIREMENTS = {
+    "recall": [
+        "licence",
+        "part_a_recall_report",
+        "previous_convictions",
+        "pre_sentence_report",
+        "oasys_assessment",
+        "charge_sheet",
+    ],
+}
+REQUIREMENTS = "dossier_requirements"
+
 
 async def seed(store: Store) -> None:
     """Insert the default lists once; an administrator's edits are kept."""
@@ -48,6 +63,19 @@ async def seed(store: Store) -> None:
             {"$setOnInsert": {"values": [{"code": c, "label": lbl} for c, lbl in values.items()]}},
             upsert=True,
         )
+    await store.db[LISTS].update_one(
+        {"_id": REQUIREMENTS},
+        {"$setOnInsert": {"by_case_type": DEFAULT_DOSSIER_REQUIREMENTS}},
+        upsert=True,
+    )
+
+
+async def dossier_requirements(store: Store, case_type: str) -> list[dict[str, str]]:
+    """The document types (code and label) a dossier for case_type must hold."""
+    found = await store.db[LISTS].find_one({"_id": REQUIREMENTS}) or {}
+    codes = (found.get("by_case_type") or {}).get(case_type) or []
+    labels = {v["code"]: v["label"] for v in await values(store, "document_types")}
+    return [{"code": code, "label": labels.get(code, code)} for code in codes]
 
 
 async def values(store: Store, name: str) -> list[dict[str, Any]]:

@@ -55,7 +55,11 @@ def pages_of(name: str) -> int:
 
 def of_one(document: dict[str, Any]) -> dict[str, Any]:
     """A request for a dossier of one document in one section."""
-    return {"title": "D", "sections": [{"title": "S", "items": [{"document_id": document["id"]}]}]}
+    return {
+        "title": "D",
+        "sections": [{"title": "S", "items": [{"document_id": document["id"]}]}],
+        "options": {"missing": "placeholder"},
+    }
 
 
 async def ask(user: User, case_id: str, body: dict[str, Any]) -> Any:
@@ -76,7 +80,7 @@ async def test_dossier_of_22_mixed_corpus_files_is_built_filed_and_navigable(
                 "divider": True,
             },
         ],
-        "options": {"marking": "OFFICIAL-SENSITIVE"},
+        "options": {"marking": "OFFICIAL-SENSITIVE", "missing": "placeholder"},
     }
 
     asked = await ask(caseworker, case["id"], body)
@@ -96,26 +100,27 @@ async def test_dossier_of_22_mixed_corpus_files_is_built_filed_and_navigable(
     assert document["doc_type"] == "dossier" and document["title"] == "Recall dossier"
     content = (await caseworker.client.get(f"/documents/{dossier_id}/content")).content
     expected_source_pages = sum(pages_of(name) for name in MIXED)
+    awaited = 6  # none of a recall's mandatory types was filed: a page for each
     with pikepdf.open(io.BytesIO(content)) as pdf:
-        # Cover, one index page, a divider for Part B, then every source page.
-        assert len(pdf.pages) == 1 + 1 + 1 + expected_source_pages
+        # Cover, one index page, a divider for Part B, every source page, the awaited.
+        assert len(pdf.pages) == 1 + 1 + 1 + expected_source_pages + awaited
         labels = [pikepdf.Page(p).label for p in pdf.pages]
         assert labels[:3] == ["i", "ii", "1"]
         with pdf.open_outline() as outline:
-            assert [i.title for i in outline.root] == ["Index", "Part A", "Part B"]
+            titles = [i.title for i in outline.root]
+            assert titles == ["Index", "Part A", "Part B", "Documents awaited"]
             assert len(outline.root[1].children) == 10 and len(outline.root[2].children) == 12
+            assert outline.root[3].children[0].title == "Licence"
     manifest = (await caseworker.client.get(f"/documents/{dossier_id}/manifest")).json()
-    assert [s["document_id"] for s in manifest["sources"]] == [d["id"] for d in filed]
+    sources, placeholders = manifest["sources"][:-awaited], manifest["sources"][-awaited:]
+    assert [s["document_id"] for s in sources] == [d["id"] for d in filed]
+    assert all(p["awaited"] and p["document_id"] is None for p in placeholders)
     assert all(
-        s["sha256"] == d["versions"][0]["sha256"]
-        for s, d in zip(manifest["sources"], filed, strict=True)
+        s["sha256"] == d["versions"][0]["sha256"] for s, d in zip(sources, filed, strict=True)
     )
-    assert manifest["sources"][0]["first_page"] == 1
-    assert (
-        manifest["sources"][-1]["last_page"]
-        == manifest["printed_pages"]
-        == expected_source_pages + 1
-    )
+    assert sources[0]["first_page"] == 1
+    assert manifest["printed_pages"] == expected_source_pages + 1 + awaited
+    assert placeholders[-1]["last_page"] == manifest["printed_pages"]
     assert manifest["request"]["options"]["marking"] == "OFFICIAL-SENSITIVE"
 
 
@@ -216,3 +221,48 @@ async def test_dossier_job_interrupted_mid_build_is_retried_and_files_one_dossie
     assert job["state"] == "done"
     assert before == 0
     assert await store.db["documents"].count_documents({"doc_type": "dossier"}) == 1
+
+
+async def test_dossier_missing_mandatory_documents_are_refused_with_their_list(
+    caseworker: User, case: dict[str, Any], file_document: File
+) -> None:
+    licence = await file_document("office/testPDF.pdf", doc_type="licence")
+    body = of_one(licence)
+    del body["options"]
+
+    response = await ask(caseworker, case["id"], body)
+
+    assert response.status_code == 422
+    [problem] = response.json()["errors"]
+    assert problem["field"] == "sections"
+    assert (
+        "a recall dossier needs: Part A recall report, Previous convictions" in problem["message"]
+    )
+    assert "Licence" not in problem["message"].split("needs:")[1].split(";")[0]
+
+
+async def test_dossier_of_a_case_type_without_requirements_needs_no_placeholders(
+    caseworker: User, offender: dict[str, Any], file_document: File, dossier_worker: DossierWorker
+) -> None:
+    review = await caseworker.client.post(
+        "/cases",
+        json={
+            "offender_id": offender["id"],
+            "case_type": "parole_review",
+            "title": "Review",
+            "team": "ppcs",
+        },
+    )
+    document = await file_document("office/testPDF.pdf", case_id=review.json()["id"])
+    body = of_one(document)
+    del body["options"]
+
+    asked = await ask(caseworker, review.json()["id"], body)
+    assert asked.status_code == 202, asked.text
+    assert await dossier_worker.run_once()
+
+    job = (await caseworker.client.get(f"/jobs/{asked.json()['job_id']}")).json()
+    manifest = (
+        await caseworker.client.get(f"/documents/{job['result']['document_id']}/manifest")
+    ).json()
+    assert [s["awaited"] for s in manifest["sources"]] == [False]

@@ -11,6 +11,7 @@ printed numbers.
 
 from __future__ import annotations
 
+import io
 import logging
 import warnings
 from collections.abc import Iterator
@@ -81,6 +82,7 @@ class _Slot:
     entry: int = -1
     pdf: pikepdf.Pdf | None = None
     count: int = 1
+    start: int = 0  # its first page's index in the dossier, set by the layout
 
 
 def assemble(sections: list[Section], options: Options, out: Path) -> Assembly:
@@ -141,12 +143,11 @@ def _write(sections: list[Section], options: Options, slots: list[_Slot], out: P
     numbered_from = 0 if options.number_front_matter else front
     printed_at = options.start_page + (front if options.number_front_matter else 0)
     assembly = Assembly(pages=0, printed_pages=0)
-    starts: list[int] = []  # output page index of each slot
     position = front
     for s, section in enumerate(sections):
         index_lines.append(drawn.IndexLine(section.title))
         for slot in (x for x in slots if x.section == s):
-            starts.append(position)
+            slot.start = position
             if slot.kind != "divider":
                 source = section.sources[slot.entry]
                 first = printed_at + position - front
@@ -171,8 +172,8 @@ def _write(sections: list[Section], options: Options, slots: list[_Slot], out: P
     index_pdf, boxes = drawn.index(index_lines)
     index_first = len(dossier.pages)
     _append_drawn(dossier, index_pdf)
-    slot_order = [slot for s in range(len(sections)) for slot in slots if slot.section == s]
-    for slot in slot_order:
+    # _slots made them in section order, which is the order of the pages.
+    for slot in slots:
         if slot.kind == "divider":
             _append_drawn(dossier, drawn.notice(sections[slot.section].title))
         elif slot.kind == "awaited":
@@ -183,12 +184,10 @@ def _write(sections: list[Section], options: Options, slots: list[_Slot], out: P
             _append_source(dossier, slot.pdf)
 
     # 3. Links from the index, stamps, outline, page labels.
-    entry_starts = [
-        start for slot, start in zip(slot_order, starts, strict=True) if slot.kind != "divider"
-    ]
+    entry_starts = [slot.start for slot in slots if slot.kind != "divider"]
     _link_index(dossier, index_first, boxes, entry_starts)
     _stamp(dossier, options, numbered_from, assembly.printed_pages)
-    _outline(dossier, sections, slot_order, starts, index_first)
+    _outline(dossier, sections, slots, index_first)
     _label(dossier, options, numbered_from)
 
     dossier.save(out, deterministic_id=True, compress_streams=True)
@@ -197,8 +196,6 @@ def _write(sections: list[Section], options: Options, slots: list[_Slot], out: P
 
 
 def _append_drawn(dossier: pikepdf.Pdf, pdf_bytes: bytes) -> None:
-    import io
-
     with pikepdf.open(io.BytesIO(pdf_bytes)) as drawn_pdf:
         dossier.pages.extend(drawn_pdf.pages)
 
@@ -329,28 +326,19 @@ def _pdf_text(text: str) -> str:
 
 
 def _outline(
-    dossier: pikepdf.Pdf,
-    sections: list[Section],
-    slot_order: list[_Slot],
-    starts: list[int],
-    index_first: int,
+    dossier: pikepdf.Pdf, sections: list[Section], slots: list[_Slot], index_first: int
 ) -> None:
     with dossier.open_outline() as outline:
         outline.root.append(pikepdf.OutlineItem("Index", index_first))
         for s, section in enumerate(sections):
-            mine = [
-                (slot, start)
-                for slot, start in zip(slot_order, starts, strict=True)
-                if slot.section == s
-            ]
-            first = mine[0][1] if mine else index_first
-            heading = pikepdf.OutlineItem(section.title, first)
-            for slot, start in mine:
+            mine = [slot for slot in slots if slot.section == s]
+            heading = pikepdf.OutlineItem(section.title, mine[0].start if mine else index_first)
+            for slot in mine:
                 if slot.kind == "divider":
                     continue
-                entry = pikepdf.OutlineItem(section.sources[slot.entry].title, start)
+                entry = pikepdf.OutlineItem(section.sources[slot.entry].title, slot.start)
                 if slot.pdf is not None:
-                    entry.children.extend(_source_bookmarks(slot.pdf, start))
+                    entry.children.extend(_source_bookmarks(slot.pdf, slot.start))
                 heading.children.append(entry)
             outline.root.append(heading)
 

@@ -14,12 +14,13 @@ from typing import Any
 
 from bson import ObjectId
 
+from records.cases import CASES
 from records.documents import DOCUMENTS, INDEX_DIRTY, INDEX_GENERATION
 from records.store import Store
 from search.errors import SearchError
 from search.index import TantivyIndex, fingerprint, finish_building, make_live, new_directory
 from search.texts import load_texts
-from search.worker import CASES, DELETIONS, FINISHED, entry_for
+from search.worker import DELETIONS, FINISHED, entry_for
 
 logger = logging.getLogger(__name__)
 

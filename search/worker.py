@@ -32,6 +32,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 
 from records import files
+from records.cases import CASES
 from records.documents import DOCUMENTS, INDEX_DIRTY, INDEX_GENERATION
 from records.store import Store
 from search.extract import Extracted
@@ -41,7 +42,6 @@ from search.texts import TEXTS, load_texts, save_text
 
 logger = logging.getLogger(__name__)
 
-CASES = "cases"
 DELETIONS = "search_deletions"
 MAX_ATTEMPTS = 2
 # Extractions started, whoever ended them: a worker killed mid-extraction

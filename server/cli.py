@@ -284,6 +284,12 @@ def extraction_settings(settings: Settings) -> ExtractionSettings:
     )
 
 
+def _indexer(settings: Settings, store: Store, index: TantivyIndex) -> Worker:
+    return Worker(
+        store, index, extraction_settings(settings), settings.data_dir / "tmp" / "extract"
+    )
+
+
 def _open_writer(settings: Settings) -> TantivyIndex:
     try:
         return TantivyIndex(settings.search_dir, writer=True)
@@ -301,9 +307,7 @@ def worker(settings: Settings, _: argparse.Namespace) -> int:
 
     async def work(store: Store) -> int:
         stop = asyncio.Event()
-        running = Worker(
-            store, index, extraction_settings(settings), settings.data_dir / "tmp" / "extract"
-        )
+        running = _indexer(settings, store, index)
         dossiers = DossierWorker(
             store, settings.data_dir / "tmp" / "dossiers", settings.data_dir / "cache" / "pdf"
         )
@@ -365,9 +369,7 @@ async def _apply_now(settings: Settings, store: Store) -> int:
     except ValueError:
         print("the running search worker will apply them")
         return 0
-    running = Worker(
-        store, index, extraction_settings(settings), settings.data_dir / "tmp" / "extract"
-    )
+    running = _indexer(settings, store, index)
     try:
         while await running.run_once():
             pass

@@ -163,19 +163,26 @@ async def offender(caseworker: User) -> dict[str, Any]:
     return dict(response.json())
 
 
-@pytest.fixture
-async def case(caseworker: User, offender: dict[str, Any]) -> dict[str, Any]:
-    response = await caseworker.client.post(
+async def open_case(
+    client: httpx.AsyncClient,
+    offender_id: str,
+    *,
+    case_type: str = "recall",
+    title: str = "Recall review",
+    team: str = "ppcs",
+) -> dict[str, Any]:
+    """A new case for the offender, opened through the API."""
+    response = await client.post(
         "/cases",
-        json={
-            "offender_id": offender["id"],
-            "case_type": "recall",
-            "title": "Recall review",
-            "team": "ppcs",
-        },
+        json={"offender_id": offender_id, "case_type": case_type, "title": title, "team": team},
     )
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+@pytest.fixture
+async def case(caseworker: User, offender: dict[str, Any]) -> dict[str, Any]:
+    return await open_case(caseworker.client, offender["id"])
 
 
 async def upload(

@@ -13,7 +13,7 @@ import pytest
 from dossier_builder.build import DossierWorker
 from records.store import Store
 from server.config import Settings
-from tests.conftest import CORPUS, Clock, File, MakeUser, User
+from tests.conftest import CORPUS, Clock, File, MakeUser, User, open_case
 
 MIXED = [
     "pdf-samples/001-trivial/minimal-document.pdf",
@@ -164,16 +164,8 @@ async def test_dossier_request_names_every_problem_at_once(
 async def test_dossier_request_refuses_another_cases_document(
     caseworker: User, case: dict[str, Any], file_document: File, offender: dict[str, Any]
 ) -> None:
-    other = await caseworker.client.post(
-        "/cases",
-        json={
-            "offender_id": offender["id"],
-            "case_type": "recall",
-            "title": "Other",
-            "team": "ppcs",
-        },
-    )
-    elsewhere = await file_document("office/testPDF.pdf", case_id=other.json()["id"])
+    other = await open_case(caseworker.client, offender["id"], title="Other")
+    elsewhere = await file_document("office/testPDF.pdf", case_id=other["id"])
 
     response = await ask(caseworker, case["id"], of_one(elsewhere))
 
@@ -244,20 +236,14 @@ async def test_dossier_missing_mandatory_documents_are_refused_with_their_list(
 async def test_dossier_of_a_case_type_without_requirements_needs_no_placeholders(
     caseworker: User, offender: dict[str, Any], file_document: File, dossier_worker: DossierWorker
 ) -> None:
-    review = await caseworker.client.post(
-        "/cases",
-        json={
-            "offender_id": offender["id"],
-            "case_type": "parole_review",
-            "title": "Review",
-            "team": "ppcs",
-        },
+    review = await open_case(
+        caseworker.client, offender["id"], case_type="parole_review", title="Review"
     )
-    document = await file_document("office/testPDF.pdf", case_id=review.json()["id"])
+    document = await file_document("office/testPDF.pdf", case_id=review["id"])
     body = of_one(document)
     del body["options"]
 
-    asked = await ask(caseworker, review.json()["id"], body)
+    asked = await ask(caseworker, review["id"], body)
     assert asked.status_code == 202, asked.text
     assert await dossier_worker.run_once()
 

@@ -13,7 +13,7 @@ from search import maintenance
 from search.index import TantivyIndex
 from search.worker import Worker, ensure_search_indexes
 from server.config import Settings
-from tests.conftest import CORPUS, File, MakeUser, User
+from tests.conftest import CORPUS, File, MakeUser, User, open_case
 from tests.search.conftest import search, settle
 
 
@@ -166,21 +166,12 @@ async def test_worker_second_teams_documents_never_appear_in_results_or_totals(
         "/offenders",
         json={"family_name": "Other", "given_names": "Person", "date_of_birth": "1979-01-02"},
     )
-    north_case = await north.client.post(
-        "/cases",
-        json={
-            "offender_id": offender.json()["id"],
-            "case_type": "recall",
-            "title": "North recall",
-            "team": "north",
-        },
+    north_case = await open_case(
+        north.client, offender.json()["id"], title="North recall", team="north"
     )
-    assert north_case.status_code == 201, north_case.text
     await file_document("office/testPDF.pdf")
     for _ in range(3):
-        await file_document(
-            "office/testPDF.pdf", client=north.client, case_id=north_case.json()["id"]
-        )
+        await file_document("office/testPDF.pdf", client=north.client, case_id=north_case["id"])
     admin = await make_user("admin", team="hq")
     external = await make_user("caseworker", team="ppcs", external=True, organisation="Board")
     await settle(worker)
@@ -196,7 +187,7 @@ async def test_worker_second_teams_documents_never_appear_in_results_or_totals(
     assert outside == {"total": 0, "items": [], "next_cursor": None}
     assert not {h["case_id"] for h in mine["items"]} & {h["case_id"] for h in theirs["items"]}
     # Even by asking for the other team's case outright.
-    asked = await search(caseworker.client, "toolkit", case_id=north_case.json()["id"])
+    asked = await search(caseworker.client, "toolkit", case_id=north_case["id"])
     assert asked["total"] == 0
 
 

@@ -16,6 +16,7 @@ import logging
 import shutil
 import socket
 import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import pikepdf
 from bson import ObjectId
 
-from dossier_builder.bundle import Options, Section, Source, assemble
+from dossier_builder.bundle import Assembly, Options, Section, Source, assemble
 from dossier_builder.convert import to_pdf
 from dossier_builder.errors import DossierError
 from dossier_builder.request import KIND
@@ -37,6 +38,8 @@ from records.store import Store
 logger = logging.getLogger(__name__)
 
 BUILDER_VERSION = "1"
+# How a build says how far it has got: a fraction and a message.
+Report = Callable[[float, str], Awaitable[None]]
 MAX_DOSSIER_BYTES = 8 * 1024**3
 
 
@@ -96,28 +99,12 @@ class DossierWorker:
             raise DossierError("the case or the user who asked for the dossier no longer exists")
         actor = users.actor_of(user)
 
-        items = [item for section in payload["sections"] for item in section["items"]]
-        sources: list[Source] = []
-        for number, item in enumerate(items):
-            await jobs.report(
-                self.store,
-                job,
-                0.7 * number / max(len(items), 1),
-                f"preparing {number + 1} of {len(items)}",
-            )
-            sources.append(await self._source(item, folder, number))
+        async def report(progress: float, message: str) -> None:
+            await jobs.report(self.store, job, progress, message)
 
-        sections, taken = [], 0
-        for section in payload["sections"]:
-            count = len(section["items"])
-            sections.append(
-                Section(section["title"], sources[taken : taken + count], section["divider"])
-            )
-            taken += count
-        options = await self._options(payload, case)
-        await jobs.report(self.store, job, 0.75, f"assembling {len(items)} documents")
         out = folder / "dossier.pdf"
-        assembly = await asyncio.to_thread(assemble, sections, options, out)
+        assembly = await self.write(payload, case, folder, out, report=report)
+        items = [item for section in payload["sections"] for item in section["items"]]
 
         await jobs.report(self.store, job, 0.9, f"filing the dossier of {assembly.pages} pages")
         stored = await _stage(self.store, out, _filename(payload["title"]))
@@ -154,6 +141,39 @@ class DossierWorker:
             await files.discard(self.store, stored.file_id)
             raise
         return {"document_id": str(created["_id"])}
+
+    async def write(
+        self,
+        payload: dict[str, Any],
+        case: dict[str, Any],
+        folder: Path,
+        out: Path,
+        *,
+        report: Report,
+    ) -> Assembly:
+        """The dossier a checked request (a job's payload) asks for, written to out.
+
+        folder holds the sources while it is made; nothing is filed. The
+        worker files what this writes; `ppud dossier build` keeps it as a file.
+        """
+        items = [item for section in payload["sections"] for item in section["items"]]
+        sources: list[Source] = []
+        for number, item in enumerate(items):
+            await report(
+                0.7 * number / max(len(items), 1), f"preparing {number + 1} of {len(items)}"
+            )
+            sources.append(await self._source(item, folder, number))
+
+        sections, taken = [], 0
+        for section in payload["sections"]:
+            count = len(section["items"])
+            sections.append(
+                Section(section["title"], sources[taken : taken + count], section["divider"])
+            )
+            taken += count
+        options = await self._options(payload, case)
+        await report(0.75, f"assembling {len(items)} documents")
+        return await asyncio.to_thread(assemble, sections, options, out)
 
     async def _source(self, item: dict[str, Any], folder: Path, number: int) -> Source:
         if item.get("awaited"):
@@ -214,6 +234,9 @@ class DossierWorker:
             page_label=chosen["page_label"],
             start_page=chosen["start_page"],
             cover_lines=cover,
+            # Jobs queued before these options existed build as they were asked.
+            number_front_matter=chosen.get("number_front_matter", False),
+            index=chosen.get("index", True),
         )
 
 

@@ -54,6 +54,7 @@ class Options:
     start_page: int = 1
     cover_lines: list[str] | None = None  # None: no cover
     number_front_matter: bool = False
+    index: bool = True
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,12 @@ def _why(exc: Exception) -> str:
 def _write(sections: list[Section], options: Options, slots: list[_Slot], out: Path) -> Assembly:
     # 1. Layout: front matter, then every slot's first printed page.
     index_lines: list[drawn.IndexLine] = []
-    front = (1 if options.cover_lines is not None else 0) + drawn.index_pages_needed(
-        len(sections) + sum(1 for slot in slots if slot.kind != "divider")
-    )
+    index_pages = 0
+    if options.index:
+        index_pages = drawn.index_pages_needed(
+            len(sections) + sum(1 for slot in slots if slot.kind != "divider")
+        )
+    front = (1 if options.cover_lines is not None else 0) + index_pages
     numbered_from = 0 if options.number_front_matter else front
     printed_at = options.start_page + (front if options.number_front_matter else 0)
     assembly = Assembly(pages=0, printed_pages=0)
@@ -169,9 +173,11 @@ def _write(sections: list[Section], options: Options, slots: list[_Slot], out: P
     dossier = pikepdf.new()
     if options.cover_lines is not None:
         _append_drawn(dossier, drawn.cover(options.title, options.cover_lines))
-    index_pdf, boxes = drawn.index(index_lines)
     index_first = len(dossier.pages)
-    _append_drawn(dossier, index_pdf)
+    boxes: list[drawn.LinkBox] = []
+    if options.index:
+        index_pdf, boxes = drawn.index(index_lines)
+        _append_drawn(dossier, index_pdf)
     # _slots made them in section order, which is the order of the pages.
     for slot in slots:
         if slot.kind == "divider":
@@ -185,9 +191,10 @@ def _write(sections: list[Section], options: Options, slots: list[_Slot], out: P
 
     # 3. Links from the index, stamps, outline, page labels.
     entry_starts = [slot.start for slot in slots if slot.kind != "divider"]
-    _link_index(dossier, index_first, boxes, entry_starts)
+    if options.index:
+        _link_index(dossier, index_first, boxes, entry_starts)
     _stamp(dossier, options, numbered_from, assembly.printed_pages)
-    _outline(dossier, sections, slots, index_first)
+    _outline(dossier, sections, slots, index_first if options.index else None)
     _label(dossier, options, numbered_from)
 
     dossier.save(out, deterministic_id=True, compress_streams=True)
@@ -248,7 +255,7 @@ def _stamp(dossier: pikepdf.Pdf, options: Options, numbered_from: int, printed: 
                     Encoding=pikepdf.Name.WinAnsiEncoding,
                 )
             )
-            for name, base in (("/PPUDRegular", drawn.FONT), ("/PPUDBold", drawn.BOLD))
+            for name, base in (("/PPUDRegular", drawn.STAMP_FONT), ("/PPUDBold", drawn.STAMP_BOLD))
         }
     )
     for number, page in enumerate(dossier.pages):
@@ -291,11 +298,11 @@ def _overlay(
     edge = min(18.0, height / 20)
     texts: list[tuple[str, str, float, float]] = []
     if marking:
-        across = stringWidth(marking, drawn.BOLD, size)
+        across = stringWidth(marking, drawn.STAMP_BOLD, size)
         texts.append(("/PPUDBold", marking, (width - across) / 2, height - edge - size + 2))
         texts.append(("/PPUDBold", marking, (width - across) / 2, edge))
     if label:
-        across = stringWidth(label, drawn.FONT, size)
+        across = stringWidth(label, drawn.STAMP_FONT, size)
         texts.append(("/PPUDRegular", label, width - min(36.0, width / 12) - across, edge))
     operators = " ".join(
         f"BT {font} {size:g} Tf {x:.2f} {y:.2f} Td ({_pdf_text(text)}) Tj ET"
@@ -326,13 +333,15 @@ def _pdf_text(text: str) -> str:
 
 
 def _outline(
-    dossier: pikepdf.Pdf, sections: list[Section], slots: list[_Slot], index_first: int
+    dossier: pikepdf.Pdf, sections: list[Section], slots: list[_Slot], index_first: int | None
 ) -> None:
     with dossier.open_outline() as outline:
-        outline.root.append(pikepdf.OutlineItem("Index", index_first))
+        if index_first is not None:
+            outline.root.append(pikepdf.OutlineItem("Index", index_first))
         for s, section in enumerate(sections):
             mine = [slot for slot in slots if slot.section == s]
-            heading = pikepdf.OutlineItem(section.title, mine[0].start if mine else index_first)
+            empty_at = index_first if index_first is not None else 0
+            heading = pikepdf.OutlineItem(section.title, mine[0].start if mine else empty_at)
             for slot in mine:
                 if slot.kind == "divider":
                     continue

@@ -21,19 +21,25 @@ import tempfile
 from email.message import EmailMessage
 from pathlib import Path
 
+import extract_msg
 import img2pdf
+from extract_msg.msg_classes.message_base import MessageBase
 from PIL import Image, UnidentifiedImageError
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from dossier_builder.errors import UnusableSource
+from dossier_builder.fonts import faces
 from dossier_builder.pages import MARGIN
 from search.extract import html_text
 
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/tiff", "image/gif", "image/bmp"}
 TEXT_TYPES = {"text/plain", "text/csv", "text/markdown"}
+# HTML is laid out as its text: LibreOffice would fetch what the page links to.
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
 EMAIL_TYPES = {"message/rfc822"}
+OUTLOOK_TYPES = {"application/vnd.ms-outlook"}
 OFFICE_TYPES = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/msword": ".doc",
@@ -42,7 +48,7 @@ OFFICE_TYPES = {
     "application/rtf": ".rtf",
 }
 CONVERT_TIMEOUT_SECONDS = 120
-FONT, BOLD, SIZE, LEADING = "Courier", "Helvetica-Bold", 9.5, 12.0
+SIZE, LEADING = 9.5, 12.0
 MAX_TEXT_BYTES = 20 * 1024 * 1024
 
 
@@ -55,7 +61,9 @@ def convertible(media_type: str, filename: str = "") -> bool:
         media_type == "application/pdf"
         or media_type in IMAGE_TYPES
         or media_type in TEXT_TYPES
+        or media_type in HTML_TYPES
         or media_type in EMAIL_TYPES
+        or media_type in OUTLOOK_TYPES
         or filename.lower().endswith(".eml")
         or (media_type in OFFICE_TYPES and libreoffice() is not None)
     )
@@ -82,8 +90,12 @@ def to_pdf(
         out.write_bytes(_image(title, source))
     elif media_type in EMAIL_TYPES or source.suffix.lower() == ".eml":
         out.write_bytes(_message(title, source))
+    elif media_type in OUTLOOK_TYPES:
+        out.write_bytes(_outlook(title, source))
     elif media_type in TEXT_TYPES:
         out.write_bytes(_text_pages(title, [], _read_text(title, source)))
+    elif media_type in HTML_TYPES:
+        out.write_bytes(_text_pages(title, [], html_text(_read_text(title, source))))
     else:
         raise UnusableSource(title, f"{media_type} files cannot be put into a PDF here")
     return out
@@ -205,6 +217,40 @@ def _message(title: str, source: Path) -> bytes:
     return _text_pages(title, headers, text)
 
 
+def _outlook(title: str, source: Path) -> bytes:
+    """An Outlook .msg as its headers, plain-text body and the names of its attachments."""
+    try:
+        message = extract_msg.openMsg(str(source))
+    except (extract_msg.exceptions.ExMsgBaseException, OSError, ValueError) as exc:
+        raise UnusableSource(title, "it is not a readable Outlook message") from exc
+    try:
+        if not isinstance(message, MessageBase):
+            raise UnusableSource(title, "it is an Outlook item, but not an e-mail")
+        headers = [
+            f"{name}: {value}"
+            for name, value in (
+                ("From", message.sender),
+                ("To", message.to),
+                ("Cc", message.cc),
+                ("Date", message.date),
+                ("Subject", message.subject),
+            )
+            if value
+        ]
+        text = str(message.body or "")
+        names = [
+            f"  {attachment.longFilename or attachment.shortFilename or 'unnamed'}"
+            for attachment in message.attachments
+        ]
+    except (extract_msg.exceptions.ExMsgBaseException, OSError, ValueError) as exc:
+        raise UnusableSource(title, "its contents cannot be read") from exc
+    finally:
+        message.close()
+    if names:
+        text += "\n\nAttachments:\n" + "\n".join(names)
+    return _text_pages(title, headers, text)
+
+
 def _text_pages(title: str, headers: list[str], text: str) -> bytes:
     """Plain text on A4 pages in a fixed-width font, long lines wrapped."""
     buffer = io.BytesIO()
@@ -213,7 +259,9 @@ def _text_pages(title: str, headers: list[str], text: str) -> bytes:
     usable = width - 2 * MARGIN
     y = height - MARGIN
 
-    def line(content: str, font: str = FONT) -> None:
+    face = faces()
+
+    def line(content: str, font: str = face.mono) -> None:
         nonlocal y
         if y < MARGIN + 30:
             canvas.showPage()
@@ -223,12 +271,12 @@ def _text_pages(title: str, headers: list[str], text: str) -> bytes:
         y -= LEADING
 
     for header in headers:
-        for piece in _wrap(header, BOLD, usable):
-            line(piece, BOLD)
+        for piece in _wrap(header, face.bold, usable):
+            line(piece, face.bold)
     if headers:
         y -= LEADING
     for raw in text.replace("\r\n", "\n").split("\n"):
-        for piece in _wrap(raw.expandtabs(4), FONT, usable):
+        for piece in _wrap(raw.expandtabs(4), face.mono, usable):
             line(piece)
     canvas.showPage()
     canvas.save()

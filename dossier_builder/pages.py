@@ -14,9 +14,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from dossier_builder.fonts import faces
+
 WIDTH, HEIGHT = A4
 MARGIN = 56.0
-FONT, BOLD = "Helvetica", "Helvetica-Bold"
+# Stamps are written straight into pages with the standard fonts (see bundle._stamp).
+STAMP_FONT, STAMP_BOLD = "Helvetica", "Helvetica-Bold"
 LINE = 16.0
 INDEX_TOP = HEIGHT - MARGIN - 60  # below the heading and the column titles
 INDEX_BOTTOM = MARGIN + 30  # above the stamped page label and marking
@@ -72,12 +75,15 @@ def _finish(canvas: Canvas, buffer: io.BytesIO) -> bytes:
 
 def cover(heading: str, lines: list[str]) -> bytes:
     canvas, buffer = _new()
-    canvas.setFont(BOLD, 20)
-    canvas.drawCentredString(WIDTH / 2, HEIGHT * 0.62, fit(heading, BOLD, 20, WIDTH - 2 * MARGIN))
-    canvas.setFont(FONT, 12)
+    face = faces()
+    canvas.setFont(face.bold, 20)
+    canvas.drawCentredString(
+        WIDTH / 2, HEIGHT * 0.62, fit(heading, face.bold, 20, WIDTH - 2 * MARGIN)
+    )
+    canvas.setFont(face.regular, 12)
     y = HEIGHT * 0.62 - 36
     for line in lines:
-        canvas.drawCentredString(WIDTH / 2, y, fit(line, FONT, 12, WIDTH - 2 * MARGIN))
+        canvas.drawCentredString(WIDTH / 2, y, fit(line, face.regular, 12, WIDTH - 2 * MARGIN))
         y -= 20
     canvas.showPage()
     return _finish(canvas, buffer)
@@ -86,13 +92,14 @@ def cover(heading: str, lines: list[str]) -> bytes:
 def index(lines: list[IndexLine]) -> tuple[bytes, list[LinkBox]]:
     """The index pages, and where each entry's line is for its link."""
     canvas, buffer = _new()
+    face = faces()
     boxes: list[LinkBox] = []
     pages = index_pages_needed(len(lines))
     for page in range(pages):
-        canvas.setFont(BOLD, 16)
+        canvas.setFont(face.bold, 16)
         heading = "Index" if page == 0 else "Index (continued)"
         canvas.drawString(MARGIN, HEIGHT - MARGIN - 16, heading)
-        canvas.setFont(BOLD, 9)
+        canvas.setFont(face.bold, 9)
         top = HEIGHT - MARGIN - 44
         canvas.drawString(COLUMNS[0], top, "Document")
         canvas.drawString(COLUMNS[1], top, "Date")
@@ -102,17 +109,17 @@ def index(lines: list[IndexLine]) -> tuple[bytes, list[LinkBox]]:
         for row, line in enumerate(chunk):
             y = INDEX_TOP - row * LINE
             if line.page is None:
-                canvas.setFont(BOLD, 11)
-                canvas.drawString(COLUMNS[0], y, fit(line.text, BOLD, 11, WIDTH - 2 * MARGIN))
+                canvas.setFont(face.bold, 11)
+                canvas.drawString(COLUMNS[0], y, fit(line.text, face.bold, 11, WIDTH - 2 * MARGIN))
                 continue
-            canvas.setFont(FONT, 10)
+            canvas.setFont(face.regular, 10)
             title = line.text + (" (document awaited)" if line.awaited else "")
             canvas.drawString(
-                COLUMNS[0] + 10, y, fit(title, FONT, 10, COLUMNS[1] - COLUMNS[0] - 16)
+                COLUMNS[0] + 10, y, fit(title, face.regular, 10, COLUMNS[1] - COLUMNS[0] - 16)
             )
             canvas.drawString(COLUMNS[1], y, line.date)
             canvas.drawString(
-                COLUMNS[2], y, fit(line.doc_type, FONT, 10, COLUMNS[3] - COLUMNS[2] - 40)
+                COLUMNS[2], y, fit(line.doc_type, face.regular, 10, COLUMNS[3] - COLUMNS[2] - 40)
             )
             canvas.drawRightString(COLUMNS[3], y, str(line.page))
             boxes.append(
@@ -129,12 +136,15 @@ def index(lines: list[IndexLine]) -> tuple[bytes, list[LinkBox]]:
 def notice(heading: str, detail: str = "") -> bytes:
     """A single page with a heading: a section divider, or a document awaited."""
     canvas, buffer = _new()
-    canvas.setFont(BOLD, 18)
-    canvas.drawCentredString(WIDTH / 2, HEIGHT / 2 + 10, fit(heading, BOLD, 18, WIDTH - 2 * MARGIN))
+    face = faces()
+    canvas.setFont(face.bold, 18)
+    canvas.drawCentredString(
+        WIDTH / 2, HEIGHT / 2 + 10, fit(heading, face.bold, 18, WIDTH - 2 * MARGIN)
+    )
     if detail:
-        canvas.setFont(FONT, 12)
+        canvas.setFont(face.regular, 12)
         canvas.drawCentredString(
-            WIDTH / 2, HEIGHT / 2 - 18, fit(detail, FONT, 12, WIDTH - 2 * MARGIN)
+            WIDTH / 2, HEIGHT / 2 - 18, fit(detail, face.regular, 12, WIDTH - 2 * MARGIN)
         )
     canvas.showPage()
     return _finish(canvas, buffer)

@@ -1,23 +1,23 @@
 """A dossier request checked at once, before a job exists: every problem named together.
 
 Every item must be a document of this case the caller may read, in a version
-that exists, of a kind that can be put into a PDF, and a PDF must open
-without a password. The versions are pinned (number and SHA-256), so the job
+that exists, of a kind that can be put into a PDF and sound enough to go in
+(see preflight: a PDF opens without a password, a Word file is complete and
+unprotected, an image can be read). The versions are pinned (number and SHA-256), so the job
 builds exactly what was asked for even if a new version arrives meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
-import string
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import pikepdf
-
-from dossier_builder.bundle import DEFAULT_LABEL
+from dossier_builder import preflight
 from dossier_builder.convert import convertible
+from dossier_builder.options import parse_options
+from dossier_builder.selection import propose
 from records import documents, files, jobs, vocabulary
 from records.actors import Actor
 from records.errors import InvalidInput, NotFound
@@ -28,24 +28,48 @@ from records.validation import Fields
 KIND = "dossier"
 MAX_SECTIONS = 50
 MAX_ITEMS = 500
-# Opened at request time to find a password; larger PDFs are checked by the build.
-PASSWORD_CHECK_BYTES = 64 * 1024 * 1024
+# Files up to this size are checked when the dossier is asked for; larger ones by the build.
+PRECHECK_BYTES = 64 * 1024 * 1024
 
 
 async def request_dossier(
     store: Store, actor: Actor, case: dict[str, Any], body: Any
 ) -> dict[str, Any]:
     """The queued job for a valid request; InvalidInput naming every problem otherwise."""
+    payload = await check_request(store, actor, case, body)
+    return await jobs.create_job(store, actor, KIND, case, payload)
+
+
+async def check_request(
+    store: Store, actor: Actor, case: dict[str, Any], body: Any
+) -> dict[str, Any]:
+    """The job's payload: the request checked, its versions pinned, its template applied."""
     require(actor, Action.DOCUMENT_WRITE, case, what="case")
     fields = Fields(body)
-    fields.unknown({"title", "sections", "options"})
-    title = fields.text("title", max_length=200)
-    options = _options(fields, body.get("options"))
+    # A proposal (GET .../dossier-selection) may be sent back as it stands.
+    fields.unknown({"title", "template", "sections", "options", "unplaced", "awaited"})
+    proposal = await _proposal(store, actor, case, fields, body.get("template"))
+    # A template that cannot be applied leaves nothing else worth checking.
+    templated = body.get("template") is not None
+    if templated and proposal is None:
+        fields.check()
+    title = fields.text("title", max_length=200, required=not templated)
+    if title is None and proposal is not None:
+        title = proposal["title"][:200]
+    raw_options = body.get("options")
+    if proposal is not None and isinstance(raw_options, dict | None):
+        raw_options = {**proposal["options"], **(raw_options or {})}
+    options = parse_options(fields, raw_options)
     raw_sections = body.get("sections")
-    if not isinstance(raw_sections, list) or not raw_sections:
+    if raw_sections is None and templated:
+        assert proposal is not None
+        raw_sections = [s for s in proposal["sections"] if s["items"]]
+        if not raw_sections:
+            fields.fail("template", "the case has no documents of the types the template names")
+    elif not isinstance(raw_sections, list) or not raw_sections:
         fields.fail("sections", "must be a list of at least one section")
         raw_sections = []
-    elif len(raw_sections) > MAX_SECTIONS:
+    if len(raw_sections) > MAX_SECTIONS:
         fields.fail("sections", f"must have at most {MAX_SECTIONS} sections")
         raw_sections = []
     sections = [
@@ -66,57 +90,24 @@ async def request_dossier(
     fields.check()
 
     payload = {"title": title, "sections": sections, "options": options}
-    return await jobs.create_job(store, actor, KIND, case, payload)
+    if proposal is not None:
+        payload["template"] = proposal["template"]
+    return payload
 
 
-def _options(fields: Fields, raw: Any) -> dict[str, Any]:
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        fields.fail("options", "must be an object")
-        return {}
-    known = {"cover", "marking", "page_label", "start_page", "missing"}
-    for name in sorted(set(raw) - known):
-        fields.fail(
-            f"options.{name}", f"is not an option; the options are {', '.join(sorted(known))}"
-        )
-    chosen: dict[str, Any] = {
-        "missing": "refuse",
-        "cover": True,
-        "marking": None,
-        "page_label": DEFAULT_LABEL,
-        "start_page": 1,
-    }
-    if "cover" in raw:
-        if isinstance(raw["cover"], bool):
-            chosen["cover"] = raw["cover"]
-        else:
-            fields.fail("options.cover", "must be true or false")
-    inner = Fields(raw)
-    if raw.get("marking") is not None:
-        chosen["marking"] = inner.text("marking", max_length=80)
-    if raw.get("page_label") is not None:
-        label = inner.text("page_label", max_length=80)
-        if label is not None and not _label_ok(label):
-            fields.fail(
-                "options.page_label",
-                "may use only {page} and {pages}, as in Page {page} of {pages}",
-            )
-        chosen["page_label"] = label
-    for problem in inner.problems:
-        fields.fail(f"options.{problem.field}", problem.message)
-    if "missing" in raw:
-        if raw["missing"] in ("refuse", "placeholder"):
-            chosen["missing"] = raw["missing"]
-        else:
-            fields.fail("options.missing", "must be refuse or placeholder")
-    if "start_page" in raw:
-        start = raw["start_page"]
-        if isinstance(start, bool) or not isinstance(start, int) or not 1 <= start <= 100_000:
-            fields.fail("options.start_page", "must be a whole number from 1 to 100000")
-        else:
-            chosen["start_page"] = start
-    return chosen
+async def _proposal(
+    store: Store, actor: Actor, case: dict[str, Any], fields: Fields, name: Any
+) -> dict[str, Any] | None:
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        fields.fail("template", "must be the name of a dossier template")
+        return None
+    try:
+        return await propose(store, actor, case, name)
+    except NotFound as exc:
+        fields.fail("template", exc.detail)
+        return None
 
 
 async def _awaited(
@@ -129,17 +120,6 @@ async def _awaited(
         for wanted in await vocabulary.dossier_requirements(store, str(case.get("case_type", "")))
         if wanted["code"] not in present
     ]
-
-
-def _label_ok(label: str) -> bool:
-    """Only {page} and {pages}: a format string is code, and the user wrote this one."""
-    try:
-        parts = list(string.Formatter().parse(label))
-    except ValueError:
-        return False
-    return all(
-        name in (None, "page", "pages") and not spec and not conv for _, name, spec, conv in parts
-    )
 
 
 async def _section(
@@ -188,15 +168,9 @@ async def _item(
     if version is None or isinstance(number, bool):
         fields.fail(where, f"document {document['title']!r} has no version {number!r}")
         return None
-    if not convertible(version["media_type"], version["filename"]):
-        fields.fail(
-            where,
-            f"{document['title']!r} ({version['filename']}) is a {version['media_type']} file, "
-            "which cannot be put into a dossier yet",
-        )
-        return None
-    if version["media_type"] == "application/pdf" and await _needs_password(store, version):
-        fields.fail(where, f"{document['title']!r} is a PDF that needs a password to open")
+    reason = await _problem(store, version)
+    if reason is not None:
+        fields.fail(where, f"{document['title']!r} ({version['filename']}) cannot go in: {reason}")
         return None
     return {
         "document_id": str(document["_id"]),
@@ -210,21 +184,18 @@ async def _item(
     }
 
 
-async def _needs_password(store: Store, version: dict[str, Any]) -> bool:
-    if int(version["size"]) > PASSWORD_CHECK_BYTES:
-        return False
+async def _problem(store: Store, version: dict[str, Any]) -> str | None:
+    """Why this version cannot go into a dossier, or None; checked on its bytes when small."""
+    media_type = version["media_type"]
+    refused = preflight.refusal(media_type)
+    if refused is not None:
+        return refused
+    if not convertible(media_type, version["filename"]):
+        return f"{media_type} files cannot be put into a dossier"
+    if int(version["size"]) > PRECHECK_BYTES:
+        return None
     with tempfile.TemporaryDirectory(prefix="ppud-dossier-check-") as folder:
-        path = Path(folder) / "source.pdf"
+        path = Path(folder) / "source"
         with path.open("wb") as out:
             await files.copy_version(store, version, out)
-        return await asyncio.to_thread(_locked, path)
-
-
-def _locked(path: Path) -> bool:
-    try:
-        pikepdf.open(path).close()
-    except pikepdf.PasswordError:
-        return True
-    except pikepdf.PdfError:
-        return False  # unreadable for another reason: the build says which
-    return False
+        return await asyncio.to_thread(preflight.problem, path, media_type)

@@ -28,6 +28,7 @@ class Action(Enum):
     AUDIT_READ_ALL = "audit.read_all"
     TOKENS_OWN = "tokens.own"
     SEARCH = "search"
+    DOSSIER_SETUP = "dossier.setup"
 
 
 _MINIMUM_LEVEL = {
@@ -43,6 +44,7 @@ _MINIMUM_LEVEL = {
     Action.AUDIT_READ_ALL: "manager",
     Action.TOKENS_OWN: "viewer",
     Action.SEARCH: "viewer",
+    Action.DOSSIER_SETUP: "admin",
 }
 
 # How a refusal names the action to the person refused.
@@ -59,6 +61,7 @@ _DOING = {
     Action.AUDIT_READ_ALL: "read other users' audit events",
     Action.TOKENS_OWN: "manage their tokens",
     Action.SEARCH: "search documents",
+    Action.DOSSIER_SETUP: "change dossier templates or the documents a dossier needs",
 }
 
 _READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}

@@ -9,8 +9,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from records import audit
+from records.actors import Actor
 from records.errors import InvalidInput
+from records.policy import Action, require
 from records.store import Store
+from records.validation import Fields
 
 LISTS = "lists"
 
@@ -32,6 +38,7 @@ DEFAULT_DOCUMENT_TYPES = {
     "representations": "Representations",
     "decision_letter": "Decision letter",
     "revocation_order": "Revocation order",
+    "reasons_for_recall": "Reasons for recall",
     "correspondence": "Correspondence",
     "dossier": "Dossier",
     "other": "Other",
@@ -76,6 +83,50 @@ async def dossier_requirements(store: Store, case_type: str) -> list[dict[str, s
     codes = (found.get("by_case_type") or {}).get(case_type) or []
     labels = {v["code"]: v["label"] for v in await values(store, "document_types")}
     return [{"code": code, "label": labels.get(code, code)} for code in codes]
+
+
+async def all_dossier_requirements(store: Store) -> dict[str, list[dict[str, str]]]:
+    """Every case type and the document types its dossier must hold (none: an empty list)."""
+    return {
+        case_type["code"]: await dossier_requirements(store, case_type["code"])
+        for case_type in await values(store, "case_types")
+    }
+
+
+async def set_dossier_requirements(
+    store: Store, actor: Actor, case_type: str, body: Any
+) -> list[dict[str, str]]:
+    """Replace the document types a case type's dossier must hold (an administrator's change)."""
+    require(actor, Action.DOSSIER_SETUP)
+    code = await resolve(store, "case_types", "case_type", case_type)
+    fields = Fields(body)
+    fields.unknown({"doc_types"})
+    if not isinstance(body.get("doc_types"), list):
+        fields.fail("doc_types", "must be a list of document types (empty for none)")
+    given = fields.text_list("doc_types", max_items=50)
+    fields.check()
+    wanted = list(
+        dict.fromkeys([await resolve(store, "document_types", "doc_types", g) for g in given])
+    )
+
+    async def apply(session: AsyncClientSession) -> None:
+        await store.db[LISTS].update_one(
+            {"_id": REQUIREMENTS},
+            {"$set": {f"by_case_type.{code}": wanted}},
+            upsert=True,
+            session=session,
+        )
+        await audit.record(
+            store,
+            actor,
+            "dossier_requirements.update",
+            f"case_type:{code}",
+            detail={"doc_types": wanted},
+            session=session,
+        )
+
+    await store.transaction(apply)
+    return await dossier_requirements(store, code)
 
 
 async def values(store: Store, name: str) -> list[dict[str, Any]]:

@@ -9,6 +9,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 ldconfig -p | grep -q 'libmagic\.so\.1' || missing+=(libmagic1)
 # Word, OpenDocument and RTF into PDF for dossiers (dossier_builder/convert.py).
 command -v soffice >/dev/null || missing+=(libreoffice-writer-nogui)
+# Letters beyond Latin-1 on the pages the dossier builder draws (dossier_builder/fonts.py).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 # The floor the dossier benchmark measures the builder against (make bench).
 command -v qpdf >/dev/null || missing+=(qpdf)
 # OCR for scanned documents and images (search/extract.py), English.

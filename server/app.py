@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, Router
 
+from dossier_builder import templates as dossier_templates
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
 from records.store import Store, open_store
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
         else:
             active = store
         await ensure_indexes(active)
+        await dossier_templates.seed(active)
         app.state.services = Services(
             settings=settings,
             store=active,

@@ -12,15 +12,20 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pyotp
 import uvicorn
 
+from dossier_builder import templates as dossier_templates
 from dossier_builder.build import DossierWorker
-from records import credentials, users
+from dossier_builder.errors import DossierError
+from dossier_builder.request import check_request
+from records import audit, cases, credentials, users
 from records.actors import LEVELS, SYSTEM
 from records.errors import RecordError
 from records.files import sweep_orphans
@@ -63,6 +68,7 @@ def run_with_store(settings: Settings, work: Callable[[Store], Awaitable[int]]) 
             store = open_store(uri, settings.database)
             try:
                 await ensure_indexes(store)
+                await dossier_templates.seed(store)
                 return await work(store)
             finally:
                 await store.close()
@@ -379,6 +385,50 @@ async def _apply_now(settings: Settings, store: Store) -> int:
     return 0
 
 
+# --- dossiers --------------------------------------------------------------
+
+
+def dossier_build(settings: Settings, args: argparse.Namespace) -> int:
+    """Build a case's dossier from a template into a file, as the worker would, unfiled."""
+    out = Path(args.out).resolve()
+    if not out.parent.is_dir():
+        raise SystemExit(f"ppud: there is no folder {str(out.parent)!r} to write the dossier in")
+    options: dict[str, Any] = {"missing": "placeholder" if args.placeholders else "refuse"}
+    if args.marking:
+        options["marking"] = args.marking
+    body: dict[str, Any] = {"template": args.template, "options": options}
+    if args.title:
+        body["title"] = args.title
+
+    async def work(store: Store) -> int:
+        case = await cases.get_case(store, SYSTEM, args.case)
+        payload = await check_request(store, SYSTEM, case, body)
+        builder = DossierWorker(
+            store, settings.data_dir / "tmp" / "dossiers", settings.data_dir / "cache" / "pdf"
+        )
+
+        async def report(progress: float, message: str) -> None:
+            print(f"{progress:4.0%}  {message}", file=sys.stderr)
+
+        # Made beside the target and moved into place: never a half-written file at out.
+        with tempfile.TemporaryDirectory(prefix=".dossier-", dir=out.parent) as folder:
+            made = Path(folder) / "dossier.pdf"
+            built = await builder.write(payload, case, Path(folder), made, report=report)
+            os.replace(made, out)
+        await audit.record(
+            store,
+            SYSTEM,
+            "dossier.export",
+            f"case:{case['_id']}",
+            case_id=case["_id"],
+            detail={"template": args.template, "pages": built.pages, "file": out.name},
+        )
+        print(f"wrote {out}: {built.pages} pages, {built.printed_pages} numbered")
+        return 0
+
+    return run_with_store(settings, work)
+
+
 def _positive(raw: str) -> int:
     try:
         value = int(raw)
@@ -454,6 +504,23 @@ def parser() -> argparse.ArgumentParser:
     checking = search_commands.add_parser("check", help="compare the index with the database")
     checking.add_argument("--repair", action="store_true", help="fix what the check finds")
     checking.set_defaults(run=search_check)
+    dossier_commands = commands.add_parser("dossier", help="dossiers").add_subparsers(
+        dest="action", required=True
+    )
+    building = dossier_commands.add_parser(
+        "build", help="build a case's dossier from a template into a PDF file (not filed)"
+    )
+    building.add_argument("case", help="the case's id")
+    building.add_argument("--template", required=True, help="a dossier template, as in recall")
+    building.add_argument("--out", required=True, help="the PDF file to write")
+    building.add_argument("--title", help="the dossier's title (default: the template's)")
+    building.add_argument("--marking", help="the protective marking printed on every page")
+    building.add_argument(
+        "--placeholders",
+        action="store_true",
+        help='print "document awaited" pages for missing mandatory documents instead of refusing',
+    )
+    building.set_defaults(run=dossier_build)
     return top
 
 
@@ -469,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, EmbeddedDatabaseError) as exc:
         print(f"ppud: {exc}", file=sys.stderr)
         return 2
-    except (RecordError, SearchError) as exc:
+    except (RecordError, SearchError, DossierError) as exc:
         print(f"ppud: {exc.detail}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ import uvicorn
 from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
 
+from dossier_builder import templates as dossier_templates
 from records import credentials, users
 from records.actors import SYSTEM, Actor
 from records.indexes import ensure_indexes
@@ -56,6 +57,7 @@ async def store(mongo_client: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator
     # Small chunks make multi-chunk files (and range reads across chunks) cheap.
     active = Store(client=mongo_client, db=mongo_client[name], chunk_size=64 * 1024)
     await ensure_indexes(active)
+    await dossier_templates.seed(active)
     yield active
     await mongo_client.drop_database(name)
 

@@ -356,3 +356,50 @@ def test_bundle_marking_with_brackets_and_accents_is_printed_as_written(
     shown = text_of(out, 1)
     assert "OFFICIAL (SENSITIVE) \u2013 café \\ ok" in shown
     assert "p. 1" in shown
+
+
+def test_bundle_without_an_index_starts_with_the_first_entry(
+    tmp_path: Path, three: list[Path]
+) -> None:
+    out = tmp_path / "dossier.pdf"
+
+    built = assemble(
+        [Section("All", [Source("A", p) for p in three])], Options("D", index=False), out
+    )
+
+    assert (built.pages, built.printed_pages) == (6, 6)
+    assert "alpha page 1" in text_of(out, 0) and "Page 1 of 6" in text_of(out, 0)
+    with pikepdf.open(out) as pdf, pdf.open_outline() as outline:
+        assert [item.title for item in outline.root] == ["All"]
+
+
+def test_bundle_front_matter_numbered_when_asked(tmp_path: Path, three: list[Path]) -> None:
+    out = tmp_path / "dossier.pdf"
+
+    assemble(
+        [Section("All", [Source("A", p) for p in three])],
+        Options("D", cover_lines=["Case"], number_front_matter=True),
+        out,
+    )
+
+    with pikepdf.open(out) as pdf:
+        labels = [pikepdf.Page(page).label for page in pdf.pages]
+    assert labels == [str(n) for n in range(1, 9)]
+    assert "Page 1 of 8" in text_of(out, 0)
+    assert "Page 3 of 8" in text_of(out, 2)
+
+
+def test_bundle_cover_and_index_keep_letters_of_other_scripts(
+    tmp_path: Path, three: list[Path]
+) -> None:
+    out = tmp_path / "dossier.pdf"
+    name = "Łukasz Wójcik (Дмитрий, Ελένη)"
+
+    assemble(
+        [Section("Część A", [Source("Raport Łódź", three[0])])],
+        Options("Dossier", cover_lines=[name]),
+        out,
+    )
+
+    assert name in text_of(out, 0)
+    assert "Część A" in text_of(out, 1) and "Raport Łódź" in text_of(out, 1)

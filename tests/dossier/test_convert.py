@@ -157,3 +157,52 @@ def test_convert_truncated_word_file_is_refused_by_name(tmp_path: Path) -> None:
         UnusableSource, match="'Broken' cannot go into the dossier: LibreOffice could not"
     ):
         to_pdf("Broken", source, docx, tmp_path / "o.pdf")
+
+
+def test_convert_outlook_message_shows_its_headers_and_body(tmp_path: Path) -> None:
+    source = OFFICE / "testMSG.msg"
+    media_type = sniff(source.read_bytes()[:65536], source.name)
+
+    out = to_pdf("Mail", source, media_type, tmp_path / "o.pdf")
+
+    shown = text_of(out, 0)
+    assert "From: Jukka Zitting" in shown
+    assert "Subject: MIME registry use cases" in shown
+    assert "making the type detection code more modular" in shown
+
+
+def test_convert_outlook_message_that_is_not_one_is_refused_by_name(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.msg"
+    fake.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+
+    with pytest.raises(UnusableSource) as refused:
+        to_pdf("Fake", fake, "application/vnd.ms-outlook", tmp_path / "o.pdf")
+
+    assert "'Fake'" in str(refused.value) and "Outlook" in str(refused.value)
+
+
+def test_convert_html_is_laid_out_as_its_text_without_fetching_anything(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(
+        '<html><body><h1>Visit notes</h1><img src="http://192.0.2.1/x.png">'
+        "<p>Seen at home &amp; well.</p><script>alert(1)</script></body></html>"
+    )
+
+    out = to_pdf("Page", page, "text/html", tmp_path / "o.pdf")
+
+    shown = text_of(out, 0)
+    assert "Visit notes" in shown and "Seen at home & well." in shown
+    assert "alert" not in shown
+
+
+def test_convert_text_in_other_scripts_keeps_its_letters(tmp_path: Path) -> None:
+    source = tmp_path / "names.txt"
+    words = ["Łukasz Wójcik", "Ελένη Παπαδοπούλου", "Дмитрий Иванов", "شكرا"]
+    source.write_text("\n".join(words), encoding="utf-8")
+
+    out = to_pdf("Names", source, "text/plain", tmp_path / "o.pdf")
+
+    shown = text_of(out, 0)
+    for word in words[:3]:
+        assert word in shown
+    assert all(letter in shown for letter in "شكرا")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import io
+import random
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pikepdf
-import pytest
 
 from dossier_builder.build import DossierWorker
 from records.store import Store
-from server.config import Settings
 from tests.conftest import CORPUS, Clock, File, MakeUser, User, open_case
+from tests.dossier.conftest import ask, built, manifest_of, of_one, pages_of
+from tests.dossier.test_bundle import text_of
 
 MIXED = [
     "pdf-samples/001-trivial/minimal-document.pdf",
@@ -39,31 +40,6 @@ MIXED = [
     "office/testTXTNonASCIIUTF8.txt",
     "office/testRFC822_multipart_attachments.eml",
 ]
-
-
-@pytest.fixture
-def dossier_worker(store: Store, settings: Settings) -> DossierWorker:
-    return DossierWorker(store, settings.data_dir / "dossiers")
-
-
-def pages_of(name: str) -> int:
-    if not name.endswith(".pdf"):
-        return 1
-    with pikepdf.open(CORPUS / name) as pdf:
-        return len(pdf.pages)
-
-
-def of_one(document: dict[str, Any]) -> dict[str, Any]:
-    """A request for a dossier of one document in one section."""
-    return {
-        "title": "D",
-        "sections": [{"title": "S", "items": [{"document_id": document["id"]}]}],
-        "options": {"missing": "placeholder"},
-    }
-
-
-async def ask(user: User, case_id: str, body: dict[str, Any]) -> Any:
-    return await user.client.post(f"/cases/{case_id}/dossiers", json=body)
 
 
 async def test_dossier_of_22_mixed_corpus_files_is_built_filed_and_navigable(
@@ -243,12 +219,126 @@ async def test_dossier_of_a_case_type_without_requirements_needs_no_placeholders
     body = of_one(document)
     del body["options"]
 
-    asked = await ask(caseworker, review["id"], body)
-    assert asked.status_code == 202, asked.text
-    assert await dossier_worker.run_once()
+    job = await built(caseworker, dossier_worker, review["id"], body)
 
-    job = (await caseworker.client.get(f"/jobs/{asked.json()['job_id']}")).json()
-    manifest = (
-        await caseworker.client.get(f"/documents/{job['result']['document_id']}/manifest")
-    ).json()
+    manifest = await manifest_of(caseworker, job)
     assert [s["awaited"] for s in manifest["sources"]] == [False]
+
+
+# Every corpus file that cannot go into a dossier, and the words that say why.
+REFUSED_IN_CORPUS = {
+    "office/testEXCEL.xlsx": "spreadsheet",
+    "office/testPPT.pptx": "presentation",
+    "office/testWORD_protected_passtika.docx": "protected by a password",
+    "office/testWORD_truncated.docx": "Word document that is damaged or incomplete",
+    "pdf-samples/005-libreoffice-writer-password/libreoffice-writer-password.pdf": "password",
+    "pdf-samples/files.json": "application/json files cannot be put into a dossier",
+    "pdf-samples/017-unreadable-meta-data/unreadablemetadata.pdf": "pages tree has no /Kids",
+}
+
+
+async def test_dossier_every_corpus_file_goes_in_or_is_refused_by_name(
+    caseworker: User, case: dict[str, Any], file_document: File, dossier_worker: DossierWorker
+) -> None:
+    names = sorted(
+        str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*") if p.is_file() and p.stat().st_size
+    )
+    filed = {name: await file_document(name, title=name) for name in names}
+    everything = {
+        "title": "Everything",
+        "sections": [{"title": "All", "items": [{"document_id": d["id"]} for d in filed.values()]}],
+        "options": {"missing": "placeholder"},
+    }
+
+    refused = await ask(caseworker, case["id"], everything)
+
+    assert refused.status_code == 422
+    problems = {p["field"]: p["message"] for p in refused.json()["errors"]}
+    by_name = {
+        problems[f"sections[0].items[{n}]"].split("'")[1]: problems[f"sections[0].items[{n}]"]
+        for n, name in enumerate(filed)
+        if f"sections[0].items[{n}]" in problems
+    }
+    assert set(by_name) == set(REFUSED_IN_CORPUS)
+    for name, why in REFUSED_IN_CORPUS.items():
+        assert why in by_name[name], by_name[name]
+
+    accepted = [d for name, d in filed.items() if name not in REFUSED_IN_CORPUS]
+    everything["sections"][0]["items"] = [{"document_id": d["id"]} for d in accepted]
+    job = await built(caseworker, dossier_worker, case["id"], everything)
+    manifest = await manifest_of(caseworker, job)
+    placed = [s for s in manifest["sources"] if not s["awaited"]]
+    assert [s["document_id"] for s in placed] == [d["id"] for d in accepted]
+    assert all(s["last_page"] >= s["first_page"] for s in placed)
+
+
+async def test_dossier_file_whose_bytes_are_not_its_named_type(
+    caseworker: User, case: dict[str, Any], file_document: File, dossier_worker: DossierWorker
+) -> None:
+    noise = await file_document(
+        "scan.pdf", content=random.Random(7).randbytes(16384), title="Noise"
+    )
+    word = await file_document("report.docx", content=b"PK\x03\x04" + b"\0" * 500, title="Word")
+    image = await file_document("photo.png", content=b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    # Named a Word file, but a PDF inside: its bytes decide, and it goes in as a PDF.
+    disguised = await file_document(
+        "letter.docx", content=(CORPUS / "office/testPDF.pdf").read_bytes(), title="Disguised"
+    )
+    items = [{"document_id": d["id"]} for d in (noise, word, image, disguised)]
+    body = {"title": "D", "sections": [{"title": "S", "items": items}]}
+    body["options"] = {"missing": "placeholder"}
+
+    response = await ask(caseworker, case["id"], body)
+
+    assert response.status_code == 422
+    problems = {p["field"]: p["message"] for p in response.json()["errors"]}
+    assert "named as a PDF, but it is not a readable one" in problems["sections[0].items[0]"]
+    assert "Word" in problems["sections[0].items[1]"]
+    assert "image cannot be read" in problems["sections[0].items[2]"]
+    assert "sections[0].items[3]" not in problems
+    assert disguised["versions"][0]["media_type"] == "application/pdf"
+
+
+async def test_dossier_source_with_an_invalid_date_in_its_metadata(
+    tmp_path: Path,
+    caseworker: User,
+    case: dict[str, Any],
+    file_document: File,
+    dossier_worker: DossierWorker,
+) -> None:
+    with pikepdf.open(CORPUS / "office/testPDF.pdf") as pdf:
+        pdf.docinfo["/CreationDate"] = "D:2023-99-99T25:61"
+        pdf.docinfo["/ModDate"] = "yesterday"
+        pdf.save(tmp_path / "dated.pdf")
+    dated = await file_document("dated.pdf", content=(tmp_path / "dated.pdf").read_bytes())
+
+    job = await built(caseworker, dossier_worker, case["id"], of_one(dated))
+
+    manifest = await manifest_of(caseworker, job)
+    assert manifest["sources"][0]["document_id"] == dated["id"]
+
+
+async def test_dossier_same_request_over_the_same_versions_builds_the_same_pages(
+    tmp_path: Path,
+    caseworker: User,
+    case: dict[str, Any],
+    file_document: File,
+    dossier_worker: DossierWorker,
+) -> None:
+    filed = [await file_document(name, title=Path(name).stem) for name in MIXED[:6]]
+    body = {
+        "title": "Twice",
+        "sections": [{"title": "All", "items": [{"document_id": d["id"]} for d in filed]}],
+        "options": {"marking": "OFFICIAL", "missing": "placeholder"},
+    }
+    texts = []
+    for attempt in range(2):
+        job = await built(caseworker, dossier_worker, case["id"], body)
+        content = await caseworker.client.get(f"/documents/{job['result']['document_id']}/content")
+        path = tmp_path / f"{attempt}.pdf"
+        path.write_bytes(content.content)
+        with pikepdf.open(path) as pdf:
+            texts.append([text_of(path, n) for n in range(len(pdf.pages))])
+
+    assert texts[0] == texts[1]
+    assert len(texts[0]) > 6

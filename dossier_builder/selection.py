@@ -1,0 +1,80 @@
+"""A template applied to a case: the dossier request it proposes, for the caseworker to review.
+
+Each of the case's documents that the caller may read goes into the first
+section whose document types include its own, in its current version, in
+the section's order. What fits no section is listed apart, so nothing is
+left out without the caseworker seeing it. The proposal is in the form
+`POST /cases/{id}/dossiers` takes, so it can be adjusted and sent back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dossier_builder.templates import get_template
+from records import documents, vocabulary
+from records.actors import Actor
+from records.policy import Action, require
+from records.store import Store
+
+
+async def propose(
+    store: Store, actor: Actor, case: dict[str, Any], template_name: str
+) -> dict[str, Any]:
+    require(actor, Action.DOCUMENT_READ, case, what="case")
+    template = await get_template(store, template_name)
+    filed = [
+        document
+        async for document in store.db[documents.DOCUMENTS]
+        .find({"case_id": case["_id"], "doc_type": {"$ne": "dossier"}})
+        .sort("_id", 1)
+    ]
+
+    placed: set[str] = set()
+    sections = []
+    for section in template["sections"]:
+        mine = [
+            d
+            for d in filed
+            if d["doc_type"] in section["doc_types"] and str(d["_id"]) not in placed
+        ]
+        placed.update(str(d["_id"]) for d in mine)
+        sections.append(
+            {
+                "title": section["title"],
+                "divider": section.get("divider", False),
+                "items": [_item(d) for d in _sorted(mine, section.get("sort", "filed"))],
+            }
+        )
+    present = {d["doc_type"] for d in filed}
+    required = await vocabulary.dossier_requirements(store, str(case.get("case_type", "")))
+    return {
+        "title": f"{template['title']}: {case.get('title', '')}".rstrip(": "),
+        "template": template["_id"],
+        "sections": sections,
+        "options": template.get("options", {}),
+        "unplaced": [_item(d) for d in filed if str(d["_id"]) not in placed],
+        "awaited": [wanted for wanted in required if wanted["code"] not in present],
+    }
+
+
+def _sorted(found: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
+    if sort == "title":
+        return sorted(found, key=lambda d: str(d["title"]).casefold())
+    if sort in ("document_date", "document_date_desc"):
+        dated = [d for d in found if d.get("document_date")]
+        undated = [d for d in found if not d.get("document_date")]
+        dated.sort(key=lambda d: str(d["document_date"]), reverse=sort == "document_date_desc")
+        return dated + undated
+    return found  # "filed": the order they came in
+
+
+def _item(document: dict[str, Any]) -> dict[str, Any]:
+    """What the request needs (id and version), with what a reviewer reads to check it."""
+    return {
+        "document_id": str(document["_id"]),
+        "version": document["current_version"],
+        "title": document["title"],
+        "doc_type": document["doc_type"],
+        "document_date": document.get("document_date") or None,
+    }

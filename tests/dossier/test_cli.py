@@ -1,0 +1,97 @@
+"""`ppud dossier build`: the builder without the web server, on the same database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+
+from records.store import Store
+from tests.conftest import File
+from tests.dossier.test_templates import file_recall_set
+
+CLI = [sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())"]
+Build = Callable[..., Awaitable[subprocess.CompletedProcess[str]]]
+
+
+@pytest.fixture
+def build(tmp_path: Path, store: Store, database_uri: str) -> Build:
+    """Run `ppud dossier build CASE --template T --out OUT ...` on the test database."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PPUD_")}
+    env = inherited | {
+        "PPUD_MONGODB_URI": database_uri,
+        "PPUD_DATABASE": store.db.name,
+        "PPUD_DATA_DIR": str(tmp_path / "data"),
+    }
+
+    async def run(
+        case_id: str, out: Path, *extra: str, template: str = "recall"
+    ) -> subprocess.CompletedProcess[str]:
+        command = [*CLI, "dossier", "build", case_id, "--template", template, "--out", str(out)]
+        return await asyncio.to_thread(
+            subprocess.run,
+            [*command, *extra],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+
+    return run
+
+
+async def test_cli_dossier_build_writes_the_templates_dossier_to_a_file(
+    tmp_path: Path, store: Store, build: Build, case: dict[str, Any], file_document: File
+) -> None:
+    await file_recall_set(file_document)
+    out = tmp_path / "recall.pdf"
+
+    done = await build(case["id"], out, "--marking", "OFFICIAL-SENSITIVE")
+
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {out}" in done.stdout
+    with pikepdf.open(out) as pdf, pdf.open_outline() as outline:
+        assert [item.title for item in outline.root][:2] == ["Index", "Licence"]
+        pages = len(pdf.pages)
+    assert f"{pages} pages" in done.stdout
+    assert "preparing 1 of 6" in done.stderr
+    exported = await store.db["audit"].find_one({"action": "dossier.export"})
+    assert exported is not None and exported["detail"]["pages"] == pages
+    # Nothing is filed: the file is the only result.
+    assert await store.db["documents"].count_documents({"doc_type": "dossier"}) == 0
+    left = await asyncio.to_thread(os.listdir, tmp_path)
+    assert [name for name in left if name.startswith(".dossier-")] == []
+
+
+async def test_cli_dossier_build_refusals_are_readable_and_write_nothing(
+    tmp_path: Path, build: Build, case: dict[str, Any], file_document: File
+) -> None:
+    await file_document("office/testPDF.pdf", doc_type="licence")
+    out = tmp_path / "d.pdf"
+
+    missing = await build(case["id"], out)
+    unknown = await build(case["id"], out, template="nonesuch")
+    no_case = await build("0" * 24, out)
+    no_folder = await build(case["id"], tmp_path / "absent" / "d.pdf")
+
+    assert missing.returncode == 1
+    assert "a recall dossier needs: Part A recall report" in missing.stderr
+    assert unknown.returncode == 1 and "the templates are: parole_review, recall" in unknown.stderr
+    assert no_case.returncode == 1 and "no case" in no_case.stderr
+    assert no_folder.returncode != 0 and "there is no folder" in no_folder.stderr
+    for result in (missing, unknown, no_case, no_folder):
+        assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+    placeholders = await build(case["id"], out, "--placeholders")
+    assert placeholders.returncode == 0, placeholders.stderr
+    with pikepdf.open(out) as pdf, pdf.open_outline() as outline:
+        assert [item.title for item in outline.root][-1] == "Documents awaited"

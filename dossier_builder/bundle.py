@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pikepdf
-from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from dossier_builder import pages as drawn
+from dossier_builder import stamps
 from dossier_builder.errors import UnusableSource
 
 logger = logging.getLogger(__name__)
@@ -244,20 +244,7 @@ def _link_index(
 
 
 def _stamp(dossier: pikepdf.Pdf, options: Options, numbered_from: int, printed: int) -> None:
-    # Two fonts shared by every page: the base-14 Helvetica needs no embedding.
-    fonts = pikepdf.Dictionary(
-        {
-            name: dossier.make_indirect(
-                pikepdf.Dictionary(
-                    Type=pikepdf.Name.Font,
-                    Subtype=pikepdf.Name.Type1,
-                    BaseFont=pikepdf.Name("/" + base),
-                    Encoding=pikepdf.Name.WinAnsiEncoding,
-                )
-            )
-            for name, base in (("/PPUDRegular", drawn.STAMP_FONT), ("/PPUDBold", drawn.STAMP_BOLD))
-        }
-    )
+    fonts = stamps.standard_fonts(dossier)
     for number, page in enumerate(dossier.pages):
         label = None
         if number >= numbered_from:
@@ -265,71 +252,7 @@ def _stamp(dossier: pikepdf.Pdf, options: Options, numbered_from: int, printed: 
             label = options.page_label.format(page=page_no, pages=options.start_page + printed - 1)
         if label is None and not options.marking:
             continue
-        _overlay(dossier, page, fonts, options.marking, label)
-
-
-def _overlay(
-    dossier: pikepdf.Pdf,
-    page: pikepdf.Page,
-    fonts: pikepdf.Dictionary,
-    marking: str | None,
-    label: str | None,
-) -> None:
-    """Stamp upright as the page is shown, whatever its /Rotate and box.
-
-    Written as a few text operators straight into the page, not drawn as a
-    page of its own and overlaid: measured, that cost 1 ms a page, and a
-    2,000-page dossier five times the bare qpdf merge.
-    """
-    box = [float(v) for v in page.cropbox]
-    x0, y0 = min(box[0], box[2]), min(box[1], box[3])
-    x1, y1 = max(box[0], box[2]), max(box[1], box[3])
-    rotate = int(page.obj.get("/Rotate", 0)) % 360
-    width, height = (y1 - y0, x1 - x0) if rotate in (90, 270) else (x1 - x0, y1 - y0)
-    # From the page as seen (u, v) to the page's own space (x, y).
-    matrix = {
-        0: (1, 0, 0, 1, x0, y0),
-        90: (0, 1, -1, 0, x1, y0),
-        180: (-1, 0, 0, -1, x1, y1),
-        270: (0, -1, 1, 0, x0, y1),
-    }.get(rotate, (1, 0, 0, 1, x0, y0))
-
-    size = drawn.STAMP_SIZE
-    edge = min(18.0, height / 20)
-    texts: list[tuple[str, str, float, float]] = []
-    if marking:
-        across = stringWidth(marking, drawn.STAMP_BOLD, size)
-        texts.append(("/PPUDBold", marking, (width - across) / 2, height - edge - size + 2))
-        texts.append(("/PPUDBold", marking, (width - across) / 2, edge))
-    if label:
-        across = stringWidth(label, drawn.STAMP_FONT, size)
-        texts.append(("/PPUDRegular", label, width - min(36.0, width / 12) - across, edge))
-    operators = " ".join(
-        f"BT {font} {size:g} Tf {x:.2f} {y:.2f} Td ({_pdf_text(text)}) Tj ET"
-        for font, text, x, y in texts
-    )
-
-    resources = page.obj.get("/Resources")
-    if not isinstance(resources, pikepdf.Dictionary):
-        page.obj.Resources = resources = pikepdf.Dictionary()
-    page_fonts = resources.get("/Font")
-    if not isinstance(page_fonts, pikepdf.Dictionary):
-        resources.Font = page_fonts = pikepdf.Dictionary()
-    for name, font in fonts.items():
-        page_fonts[name] = font
-    # The page's own content is fenced in q/Q, so a state it leaves set
-    # (a transformation, a colour) cannot move or hide the stamp.
-    numbers = " ".join(f"{v:g}" for v in matrix)
-    page.contents_add(pikepdf.Stream(dossier, b"q\n"), prepend=True)
-    # Latin-1 carries the WinAnsi bytes of the strings through unchanged.
-    stamp = f"\nQ q 0 g {numbers} cm {operators} Q\n".encode("latin-1")
-    page.contents_add(pikepdf.Stream(dossier, stamp))
-
-
-def _pdf_text(text: str) -> str:
-    """text as a PDF string literal's body in WinAnsi: escaped, unknown characters as '?'."""
-    encoded = text.encode("cp1252", errors="replace").decode("latin-1")
-    return encoded.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        stamps.stamp_page(dossier, page, fonts, marking=options.marking, label=label)
 
 
 def _outline(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Level = Literal["viewer", "caseworker", "manager", "admin"]
@@ -26,12 +26,18 @@ class Actor:
     team: str
     external: bool = False
     ip: str | None = None
+    # An external user's associated cases (ids), read afresh on every request
+    # so that ending an association ends access at the next one.
+    cases: frozenset[str] = frozenset()
 
     def at_least(self, level: Level) -> bool:
         return level_rank(self.level) >= level_rank(level)
 
     def from_address(self, ip: str | None) -> Actor:
-        return Actor(self.id, self.username, self.level, self.team, self.external, ip)
+        return replace(self, ip=ip)
+
+    def associated_to(self, case_ids: frozenset[str]) -> Actor:
+        return replace(self, cases=case_ids)
 
 
 # The actor recorded for command-line administration on the server's own machine.

@@ -1,27 +1,34 @@
 """The append-only audit trail: every write and every download leaves an event.
 
-Nothing in the application updates or deletes an event; the collection is
-only ever inserted into.
+Nothing in the application updates an event, and only expiry (after the
+retention period, itself recorded) deletes one. Events are chained by hash
+(records.audit_chain), so `ppud audit verify` finds any other change.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
-from records.actors import Actor
-from records.errors import Forbidden
+from records import audit_chain
+from records.actors import SYSTEM, Actor
+from records.audit_chain import GENESIS, digest
+from records.errors import AuditRace, Forbidden
 from records.paging import Page, page
 from records.policy import Action, allows, case_filter
-from records.store import Store, iso
+from records.store import Store, as_utc, iso
 
 logger = logging.getLogger(__name__)
 
 COLLECTION = "audit"
+RACE_ATTEMPTS = 50
+# Audit events are kept at least six months, whatever the setting says.
+MIN_KEEP_DAYS = 183
 
 
 async def record(
@@ -35,8 +42,8 @@ async def record(
     document_id: ObjectId | None = None,
     session: AsyncClientSession | None = None,
 ) -> None:
-    """Append one event; inside a transaction when the write it records is one."""
-    event = {
+    """Append one event at the end of the chain; inside a transaction when its write is one."""
+    event: dict[str, Any] = {
         "at": store.now(),
         "user": actor.username,
         "user_id": actor.id,
@@ -47,7 +54,83 @@ async def record(
         "case_id": case_id,
         "document_id": document_id,
     }
-    await store.db[COLLECTION].insert_one(event, session=session)
+    committed = session is None or not session.in_transaction
+    for _ in range(RACE_ATTEMPTS):
+        seq, prev = await _tail(store, session, committed=committed)
+        event.update(seq=seq + 1, prev=prev)
+        event["hash"] = digest(event)
+        try:
+            # A unique index on seq: of two writers at the same place, one wins.
+            await store.db[COLLECTION].insert_one(dict(event), session=session)
+        except DuplicateKeyError as exc:
+            if "seq" not in ((exc.details or {}).get("keyPattern") or {}):
+                raise  # another rule refused the event: the write it records must fail too
+            if not committed:
+                raise AuditRace("the audit chain moved on; the transaction is retried") from exc
+            continue
+        if committed:
+            store.audit_tail = (event["seq"], event["hash"])
+        return
+    raise AuditRace("the audit trail is busy; try again in a moment")
+
+
+async def _tail(
+    store: Store, session: AsyncClientSession | None, *, committed: bool
+) -> tuple[int, str]:
+    """The chain's last event (sequence, hash), from the hint and then by exact lookups."""
+    events = store.db[COLLECTION]
+    tail = store.audit_tail
+    if tail is None:
+        last = await events.find_one(
+            {"seq": {"$gt": 0}}, {"seq": 1, "hash": 1}, sort=[("seq", -1)], session=session
+        )
+        tail = (last["seq"], last["hash"]) if last else (0, GENESIS)
+    # Others (other processes, committed transactions) may have written since.
+    while (later := await events.find_one({"seq": tail[0] + 1}, session=session)) is not None:
+        tail = (later["seq"], later["hash"])
+    if committed:
+        # Only what is committed is a safe hint: a transaction may still roll back.
+        store.audit_tail = tail
+    return tail
+
+
+async def expire(store: Store, *, keep_days: int) -> int:
+    """Remove the events older than keep_days, recording first how far expiry goes.
+
+    Only a run of the oldest events is removed, never one from the middle of
+    the chain. The expiry event names the first event kept and its link back,
+    which is what lets verification start there; it is written before the
+    removal, so a crash between the two leaves the chain whole, not broken.
+    """
+    if keep_days < MIN_KEEP_DAYS:
+        raise ValueError(f"keep_days must be at least {MIN_KEEP_DAYS}, not {keep_days}")
+    events = store.db[COLLECTION]
+    cutoff = store.now() - timedelta(days=keep_days)
+    oldest = await events.find_one({"seq": {"$gt": 0}}, {"seq": 1, "at": 1}, sort=[("seq", 1)])
+    if oldest is None or as_utc(oldest["at"]) >= cutoff:
+        return 0
+    first_kept = await events.find_one(
+        {"seq": {"$gt": 0}, "at": {"$gte": cutoff}}, {"seq": 1, "prev": 1}, sort=[("seq", 1)]
+    )
+    if first_kept is None:
+        return 0  # everything is old, and the newest must stay to carry the chain on
+
+    count = await events.count_documents({"seq": {"$lt": first_kept["seq"]}})
+    await record(
+        store,
+        SYSTEM,
+        audit_chain.EXPIRE_ACTION,
+        "audit",
+        detail={
+            "before_seq": first_kept["seq"],
+            "prev": first_kept["prev"],
+            "removed": count,
+            "older_than": iso(cutoff),
+        },
+    )
+    await events.delete_many({"seq": {"$lt": first_kept["seq"]}})
+    logger.info("audit.expired", extra={"removed": count, "before_seq": first_kept["seq"]})
+    return count
 
 
 async def list_events(
@@ -63,6 +146,8 @@ async def list_events(
     cursor: str | None = None,
 ) -> Page:
     """Newest first; managers see their team's, users below manager only their own."""
+    if actor.external:
+        raise Forbidden("external users may not read the audit trail")
     query: dict[str, Any] = {}
     if not allows(actor, Action.AUDIT_READ_ALL):
         if user and user != actor.username:

@@ -21,7 +21,7 @@ from records.errors import (
 )
 from records.files import StoredFile
 from records.paging import Page, page
-from records.policy import Action, require
+from records.policy import Action, can_see_document, require
 from records.store import Store, as_utc, iso, parse_id
 from records.validation import Fields, parse_json, unstorable
 
@@ -54,6 +54,8 @@ async def load(
         # Name the document, never the case id a stranger could not know.
         raise NotFound.absent("document", document_id) from exc
     require(actor, action, case, what="document", ident=document_id)
+    if not can_see_document(actor, document):
+        raise NotFound.absent("document", document_id)
     return document, case
 
 
@@ -378,7 +380,10 @@ async def list_case_documents(
 ) -> Page:
     """One page of the case's documents, in filing order."""
     require(actor, Action.DOCUMENT_READ, case, what="case")
-    return await page(store.db[DOCUMENTS], {"case_id": case["_id"]}, limit=limit, cursor=cursor)
+    query: dict[str, Any] = {"case_id": case["_id"]}
+    if actor.external:
+        query["shared_with_external"] = True
+    return await page(store.db[DOCUMENTS], query, limit=limit, cursor=cursor)
 
 
 def lock_view(lock: dict[str, Any] | None, *, now: datetime) -> dict[str, Any] | None:

@@ -100,3 +100,7 @@ class TooManyAttempts(RecordError):
 
 class Unavailable(RecordError):
     """A dependency such as the database is not answering."""
+
+
+class AuditRace(Unavailable):
+    """Two writers took the same place in the audit chain at once; the loser tries again."""

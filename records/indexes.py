@@ -5,6 +5,7 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from records import (
+    access,
     audit,
     credentials,
     documents,
@@ -19,6 +20,14 @@ from records.cases import CASES
 from records.store import Store
 
 _INDEXES: dict[str, list[IndexModel]] = {
+    access.ASSOCIATIONS: [
+        IndexModel([("case_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
+        IndexModel([("user_id", ASCENDING)]),
+    ],
+    access.SHARES: [
+        IndexModel([("case_id", ASCENDING), ("team", ASCENDING)], unique=True),
+        IndexModel([("team", ASCENDING)]),
+    ],
     users.USERS: [IndexModel([("username", ASCENDING)], unique=True)],
     users.TEAMS: [IndexModel([("name", ASCENDING)], unique=True)],
     credentials.TOKENS: [
@@ -60,6 +69,8 @@ _INDEXES: dict[str, list[IndexModel]] = {
     files.CHUNKS: [IndexModel([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)],
     files.FILES: [IndexModel([("filename", ASCENDING), ("uploadDate", ASCENDING)])],
     audit.COLLECTION: [
+        # Sparse: events written before the chain existed have no number.
+        IndexModel([("seq", ASCENDING)], unique=True, sparse=True),
         IndexModel([("case_id", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("document_id", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("user", ASCENDING), ("_id", DESCENDING)]),

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from bson import ObjectId
+
 from records.actors import Actor
 from records.errors import Forbidden, NotFound
 
@@ -71,12 +73,28 @@ _EXTERNAL = {Action.CASE_READ, Action.DOCUMENT_READ, Action.TOKENS_OWN, Action.S
 
 
 def can_see_case(actor: Actor, case: dict[str, Any]) -> bool:
-    """A case is visible to administrators and to members of its owning team."""
+    """A case is visible to administrators and to members of its owning team.
+
+    External users see only the cases associated to them (records.associations).
+    """
     if actor.external:
-        # External users reach only cases associated to them (issue 7); until
-        # associations exist they see no case at all.
-        return False
-    return actor.level == "admin" or case.get("team") == actor.team
+        return str(case.get("_id")) in actor.cases
+    return actor.level == "admin" or case.get("team") == actor.team or _shared_with(actor, case)
+
+
+def _shared_with(actor: Actor, case: dict[str, Any]) -> bool:
+    """The case belongs to another team, which has shared it with the actor's (read only)."""
+    return (
+        not actor.external
+        and actor.level != "admin"
+        and case.get("team") != actor.team
+        and str(case.get("_id")) in actor.cases
+    )
+
+
+def can_see_document(actor: Actor, document: dict[str, Any]) -> bool:
+    """Within a visible case, an external user sees only what is shared with them."""
+    return not actor.external or bool(document.get("shared_with_external"))
 
 
 def allows(actor: Actor, action: Action, case: dict[str, Any] | None = None) -> bool:
@@ -84,6 +102,8 @@ def allows(actor: Actor, action: Action, case: dict[str, Any] | None = None) -> 
         return False
     if actor.external:
         return action in _EXTERNAL
+    if case is not None and _shared_with(actor, case) and action not in _READS:
+        return False
     return actor.at_least(_MINIMUM_LEVEL[action])  # type: ignore[arg-type]
 
 
@@ -110,6 +130,11 @@ def require(
     if not allows(actor, action, case):
         if action in _READS and case is not None:
             raise hidden
+        if case is not None and _shared_with(actor, case):
+            raise Forbidden(
+                f"this case is team {case.get('team')}'s, shared with yours to read; "
+                f"you may not {_DOING[action]} in it"
+            )
         who = "external" if actor.external else actor.level
         raise Forbidden(f"{who} users may not {_DOING[action]}")
 
@@ -124,16 +149,17 @@ class Visibility:
     case_ids: tuple[str, ...] | None = None
     # Only documents shared with external users.
     shared_only: bool = False
+    # Cases other teams have shared with the actor's, seen as well as the teams'.
+    also_case_ids: tuple[str, ...] = ()
 
 
 def visibility(actor: Actor) -> Visibility:
     """The same rule as can_see_case and case_filter, as data."""
     if actor.external:
-        # No associations yet (issue 7): no case, so nothing found.
-        return Visibility(teams=None, case_ids=(), shared_only=True)
+        return Visibility(teams=None, case_ids=tuple(sorted(actor.cases)), shared_only=True)
     if actor.level == "admin":
         return Visibility(teams=None)
-    return Visibility(teams=(actor.team,))
+    return Visibility(teams=(actor.team,), also_case_ids=tuple(sorted(actor.cases)))
 
 
 def case_filter(actor: Actor) -> dict[str, Any]:
@@ -143,5 +169,11 @@ def case_filter(actor: Actor) -> dict[str, Any]:
     if seen.teams is not None:
         clause["team"] = seen.teams[0] if len(seen.teams) == 1 else {"$in": list(seen.teams)}
     if seen.case_ids is not None:
-        clause["_id"] = {"$in": list(seen.case_ids)}
+        clause["_id"] = {"$in": _ids(seen.case_ids)}
+    if seen.also_case_ids:
+        clause = {"$or": [clause, {"_id": {"$in": _ids(seen.also_case_ids)}}]}
     return clause
+
+
+def _ids(case_ids: tuple[str, ...]) -> list[ObjectId]:
+    return [ObjectId(c) for c in case_ids if ObjectId.is_valid(c)]

@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from records.errors import NotFound
+from records.errors import AuditRace, NotFound
 
 T = TypeVar("T")
 Doc = dict[str, Any]
@@ -22,6 +22,7 @@ Doc = dict[str, Any]
 # 1 MiB chunks: fewer round trips than GridFS's 255 KiB default, measured faster
 # against the embedded server, and still far below MongoDB's 16 MiB limit.
 DEFAULT_CHUNK_SIZE = 1024 * 1024
+TRANSACTION_ATTEMPTS = 20
 
 
 def utcnow() -> datetime:
@@ -58,6 +59,9 @@ class Store:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     clock: Callable[[], datetime] = field(default=utcnow)
     _bucket: AsyncGridFSBucket | None = None
+    # The newest audit event this process knows of (sequence, hash): a hint
+    # that saves a search for the chain's end on each event (records.audit).
+    audit_tail: tuple[int, str] | None = None
 
     @property
     def bucket(self) -> AsyncGridFSBucket:
@@ -72,9 +76,19 @@ class Store:
         await self.client.close()
 
     async def transaction(self, body: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-        """Run body in a transaction, retried on transient write conflicts."""
-        async with self.client.start_session() as session:
-            return await session.with_transaction(body)
+        """Run body in a transaction, retried on transient write conflicts.
+
+        Also retried, whole, when its audit event lost its place in the chain
+        to another writer's: a transaction cannot go on after a failed write.
+        """
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                async with self.client.start_session() as session:
+                    return await session.with_transaction(body)
+            except AuditRace:
+                if attempt == TRANSACTION_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def iso(value: datetime) -> str:

@@ -120,14 +120,20 @@ async def open_version(
 
 
 async def record_download(
-    store: Store, actor: Actor, opened: OpenVersion, *, first: int, last: int
+    store: Store,
+    actor: Actor,
+    opened: OpenVersion,
+    *,
+    first: int,
+    last: int,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Audit bytes first to last (inclusive) of a version as they are about to be sent.
 
     Called only when bytes go out: a 304, a 416 or a HEAD discloses nothing.
     """
     size = int(opened.version["size"])
-    detail: dict[str, Any] = {"version": opened.version["number"]}
+    detail: dict[str, Any] = {"version": opened.version["number"], **(extra or {})}
     if (first, last) != (0, size - 1):
         detail["range"] = f"{first}-{last}"
     await audit.record(

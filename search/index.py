@@ -68,6 +68,8 @@ class Scope:
     teams: tuple[str, ...] | None
     case_ids: tuple[str, ...] | None = None
     shared_only: bool = False
+    # Cases of other teams shared with the searcher's, found as well as the teams'.
+    also_case_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -437,7 +439,14 @@ def _prune(node: q.Node) -> q.Node | None:
 
 def _filters(wanted: Search) -> Iterator[tantivy.Query]:
     scope = wanted.scope
-    if scope.teams is not None:
+    if scope.teams is not None and scope.also_case_ids:
+        yield tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, _any_of("team", scope.teams)),
+                (tantivy.Occur.Should, _any_of("case_id", scope.also_case_ids)),
+            ]
+        )
+    elif scope.teams is not None:
         yield _any_of("team", scope.teams)
     if scope.case_ids is not None:
         yield _any_of("case_id", scope.case_ids)

@@ -109,7 +109,12 @@ def _search_for(actor: Actor, asked: Request) -> Search:
         raise MalformedQuery(f"limit must be between 1 and {MAX_LIMIT}")
     return Search(
         tree=tree,
-        scope=Scope(teams=seen.teams, case_ids=seen.case_ids, shared_only=seen.shared_only),
+        scope=Scope(
+            teams=seen.teams,
+            case_ids=seen.case_ids,
+            shared_only=seen.shared_only,
+            also_case_ids=seen.also_case_ids,
+        ),
         all_versions=asked.all_versions,
         case_id=asked.case_id or None,
         doc_type=asked.doc_type or None,

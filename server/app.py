@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, Router
 
 from dossier_builder import templates as dossier_templates
+from records.audit import expire as expire_audit_events
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
 from records.store import Store, open_store
@@ -59,6 +60,7 @@ async def _sweep_periodically(store: Store, settings: Settings) -> None:
     while True:
         try:
             await sweep_orphans(store, grace=grace)
+            await expire_audit_events(store, keep_days=settings.audit_keep_days)
         except PyMongoError as exc:
             logger.warning("orphan sweep failed: %s", type(exc).__name__)
         await asyncio.sleep(settings.sweep_interval_minutes * 60)

@@ -6,7 +6,7 @@ import secrets
 
 from starlette.requests import Request
 
-from records import credentials
+from records import access, credentials
 from records.actors import Actor
 from records.errors import Forbidden, Unauthenticated
 from server.state import services
@@ -39,6 +39,6 @@ async def authenticate(request: Request) -> Actor:
     else:
         raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
 
-    actor = actor.from_address(client_ip(request))
+    actor = await access.attach(store, actor.from_address(client_ip(request)))
     request.scope["ppud.actor"] = actor
     return actor

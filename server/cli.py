@@ -25,7 +25,7 @@ from dossier_builder import templates as dossier_templates
 from dossier_builder.build import DossierWorker
 from dossier_builder.errors import DossierError
 from dossier_builder.request import check_request
-from records import audit, cases, credentials, users
+from records import audit, audit_chain, cases, credentials, users
 from records.actors import LEVELS, SYSTEM
 from records.errors import RecordError
 from records.files import sweep_orphans
@@ -385,6 +385,58 @@ async def _apply_now(settings: Settings, store: Store) -> int:
     return 0
 
 
+# --- audit -----------------------------------------------------------------
+
+
+def audit_verify(settings: Settings, _: argparse.Namespace) -> int:
+    """Walk the audit chain; exit 1 naming the first event that breaks it."""
+
+    async def work(store: Store) -> int:
+        checked = await audit_chain.verify(store, audit.COLLECTION)
+        if checked.broken is not None:
+            where = f"event {checked.broken.seq}" if checked.broken.seq else "an event"
+            print(
+                f"ppud: the audit trail is broken: {where} (id {checked.broken.event_id}) "
+                f"{checked.broken.what}",
+                file=sys.stderr,
+            )
+            return 1
+        if checked.events == 0:
+            print("the audit trail is empty")
+            return 0
+        since = (
+            f" (events before {checked.expired_before} expired)" if checked.expired_before else ""
+        )
+        print(
+            f"the audit trail is whole: {checked.events} events, "
+            f"{checked.first_seq} to {checked.last_seq}{since}; "
+            f"the last event's SHA-256 is {checked.last_hash}"
+        )
+        return 0
+
+    return run_with_store(settings, work)
+
+
+def audit_expire(settings: Settings, args: argparse.Namespace) -> int:
+    keep = args.keep_days or settings.audit_keep_days
+
+    async def work(store: Store) -> int:
+        removed = await audit.expire(store, keep_days=keep)
+        print(f"removed {removed} audit event(s) older than {keep} days")
+        return 0
+
+    return run_with_store(settings, work)
+
+
+def _keep_days(raw: str) -> int:
+    value = _positive(raw)
+    if value < audit.MIN_KEEP_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"audit events are kept at least {audit.MIN_KEEP_DAYS} days, not {value}"
+        )
+    return value
+
+
 # --- dossiers --------------------------------------------------------------
 
 
@@ -504,6 +556,18 @@ def parser() -> argparse.ArgumentParser:
     checking = search_commands.add_parser("check", help="compare the index with the database")
     checking.add_argument("--repair", action="store_true", help="fix what the check finds")
     checking.set_defaults(run=search_check)
+    audit_commands = commands.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="action", required=True
+    )
+    audit_commands.add_parser(
+        "verify", help="check the audit chain; exit 1 naming the first broken event"
+    ).set_defaults(run=audit_verify)
+    expiring = audit_commands.add_parser(
+        "expire", help="remove events past the retention period (the server does this too)"
+    )
+    expiring.add_argument("--keep-days", type=_keep_days, help="default PPUD_AUDIT_KEEP_DAYS")
+    expiring.set_defaults(run=audit_expire)
+
     dossier_commands = commands.add_parser("dossier", help="dossiers").add_subparsers(
         dest="action", required=True
     )

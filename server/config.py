@@ -38,6 +38,7 @@ class Settings:
     max_upload_bytes: int = 2 * GIB
     orphan_grace_minutes: int = 60
     sweep_interval_minutes: int = 30
+    audit_keep_days: int = 730
     environment: str = "development"
     log_level: str = "INFO"
     log_format: str = "auto"
@@ -123,6 +124,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_upload_bytes=_integer(env, "PPUD_MAX_UPLOAD_BYTES", 2 * GIB, minimum=1),
         orphan_grace_minutes=_integer(env, "PPUD_ORPHAN_GRACE_MINUTES", 60, minimum=1),
         sweep_interval_minutes=_integer(env, "PPUD_SWEEP_INTERVAL_MINUTES", 30, minimum=1),
+        audit_keep_days=_integer(env, "PPUD_AUDIT_KEEP_DAYS", 730, minimum=183),
         environment=environment,
         log_level=log_level,
         log_format=log_format,

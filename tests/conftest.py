@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
@@ -256,3 +258,31 @@ def file_document(caseworker: User, case: dict[str, Any]) -> File:
         return dict(response.json())
 
     return file
+
+
+CLI = [sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())"]
+Ppud = Callable[..., Awaitable[subprocess.CompletedProcess[str]]]
+
+
+@pytest.fixture
+def ppud(tmp_path: Path, store: Store, database_uri: str) -> Ppud:
+    """Run the ppud command on this test's database, as an administrator at the server would."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PPUD_")}
+    env = inherited | {
+        "PPUD_MONGODB_URI": database_uri,
+        "PPUD_DATABASE": store.db.name,
+        "PPUD_DATA_DIR": str(tmp_path / "data"),
+    }
+
+    async def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(
+            subprocess.run,
+            [*CLI, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+
+    return run

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from records import cases, documents, folders
+from records import access, cases, documents, folders
 from server.auth import authenticate
 from server.routes._common import page_response, paging, read_json
 from server.state import services
@@ -104,10 +104,117 @@ async def list_case_documents(request: Request) -> Response:
     return page_response(found, lambda d: documents.document_view(d, now=now))
 
 
+async def associate(request: Request) -> Response:
+    """
+    summary: Associate an external user to the case, optionally until a date
+    tags: [external users]
+    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [user_id], properties: {user_id: {type: string}, until: {type: string, format: date}}}}}}
+    responses:
+      201: {description: 'The association: {case_id, user_id, username, until, active, created_by, created_at}'}
+      403: {description: Associating needs caseworker or above}
+      404: {$ref: "#/components/responses/NotFound"}
+      422: {$ref: "#/components/responses/Invalid"}
+    """
+    actor = await authenticate(request)
+    store = services(request).store
+    case = await cases.get_case(store, actor, request.path_params["case_id"])
+    made = await access.associate(store, actor, case, await read_json(request))
+    return JSONResponse(access.association_view(made, now=store.now()), status_code=201)
+
+
+async def list_associations(request: Request) -> Response:
+    """
+    summary: The external users associated to the case
+    tags: [external users]
+    responses:
+      200: {description: '{items: [association]}'}
+      403: {description: Needs caseworker or above}
+      404: {$ref: "#/components/responses/NotFound"}
+    """
+    actor = await authenticate(request)
+    store = services(request).store
+    case = await cases.get_case(store, actor, request.path_params["case_id"])
+    found = await access.list_associations(store, actor, case)
+    now = store.now()
+    return JSONResponse({"items": [access.association_view(a, now=now) for a in found]})
+
+
+async def end_association(request: Request) -> Response:
+    """
+    summary: End an external user's association at once
+    tags: [external users]
+    responses:
+      204: {description: Ended; the user's next request no longer reaches the case}
+      403: {description: Needs caseworker or above}
+      404: {$ref: "#/components/responses/NotFound"}
+    """
+    actor = await authenticate(request)
+    store = services(request).store
+    case = await cases.get_case(store, actor, request.path_params["case_id"])
+    await access.end(store, actor, case, request.path_params["user_id"])
+    return Response(status_code=204)
+
+
+async def share_case(request: Request) -> Response:
+    """
+    summary: Share the case with another team, to read, for a purpose and optionally until a date
+    tags: [cases]
+    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [team, purpose], properties: {team: {type: string}, purpose: {type: string}, until: {type: string, format: date}}}}}}
+    responses:
+      201: {description: 'The share: {case_id, team, purpose, until, active, created_by, created_at}'}
+      403: {description: Sharing needs caseworker or above in the owning team}
+      404: {$ref: "#/components/responses/NotFound"}
+      422: {$ref: "#/components/responses/Invalid"}
+    """
+    actor = await authenticate(request)
+    store = services(request).store
+    case = await cases.get_case(store, actor, request.path_params["case_id"])
+    made = await access.share(store, actor, case, await read_json(request))
+    return JSONResponse(access.share_view(made, now=store.now()), status_code=201)
+
+
+async def list_shares(request: Request) -> Response:
+    """
+    summary: The teams the case is shared with
+    tags: [cases]
+    responses:
+      200: {description: '{items: [share]}'}
+      404: {$ref: "#/components/responses/NotFound"}
+    """
+    actor = await authenticate(request)
+    store = services(request).store
+    case = await cases.get_case(store, actor, request.path_params["case_id"])
+    found = await access.list_shares(store, actor, case)
+    now = store.now()
+    return JSONResponse({"items": [access.share_view(s, now=now) for s in found]})
+
+
+async def unshare_case(request: Request) -> Response:
+    """
+    summary: Stop sharing the case with a team, at once
+    tags: [cases]
+    responses:
+      204: {description: Ended}
+      403: {description: Needs caseworker or above in the owning team}
+      404: {$ref: "#/components/responses/NotFound"}
+    """
+    actor = await authenticate(request)
+    store = services(request).store
+    case = await cases.get_case(store, actor, request.path_params["case_id"])
+    await access.unshare(store, actor, case, request.path_params["team"])
+    return Response(status_code=204)
+
+
 routes = [
     Route("/cases", create_case, methods=["POST"]),
     Route("/cases", list_cases, methods=["GET"]),
     Route("/cases/{case_id}", get_case, methods=["GET"]),
     Route("/cases/{case_id}/folders", create_folder, methods=["POST"]),
     Route("/cases/{case_id}/documents", list_case_documents, methods=["GET"]),
+    Route("/cases/{case_id}/associations", associate, methods=["POST"]),
+    Route("/cases/{case_id}/shares", share_case, methods=["POST"]),
+    Route("/cases/{case_id}/shares", list_shares, methods=["GET"]),
+    Route("/cases/{case_id}/shares/{team}", unshare_case, methods=["DELETE"]),
+    Route("/cases/{case_id}/associations", list_associations, methods=["GET"]),
+    Route("/cases/{case_id}/associations/{user_id}", end_association, methods=["DELETE"]),
 ]

@@ -13,6 +13,7 @@ from records import cases, documents, locks, versions
 from records.errors import NotFound
 from records.policy import Action
 from records.validation import Fields
+from server import stamped
 from server.auth import authenticate
 from server.content import send_version
 from server.routes._common import read_json
@@ -219,6 +220,8 @@ async def _download(request: Request, number: int | None) -> Response:
     actor = await authenticate(request)
     store = services(request).store
     opened = await versions.open_version(store, actor, request.path_params["document_id"], number)
+    if stamped.wants_stamp(actor, opened.version):
+        return await stamped.send_stamped(request, actor, opened)
 
     async def audit_download(first: int, last: int) -> None:
         await versions.record_download(store, actor, opened, first=first, last=last)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -14,35 +13,21 @@ import pikepdf
 import pytest
 
 from records.store import Store
-from tests.conftest import File
+from tests.conftest import File, Ppud
 from tests.dossier.test_templates import file_recall_set
 
-CLI = [sys.executable, "-c", "import sys; from server.cli import main; sys.exit(main())"]
 Build = Callable[..., Awaitable[subprocess.CompletedProcess[str]]]
 
 
 @pytest.fixture
-def build(tmp_path: Path, store: Store, database_uri: str) -> Build:
+def build(ppud: Ppud) -> Build:
     """Run `ppud dossier build CASE --template T --out OUT ...` on the test database."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PPUD_")}
-    env = inherited | {
-        "PPUD_MONGODB_URI": database_uri,
-        "PPUD_DATABASE": store.db.name,
-        "PPUD_DATA_DIR": str(tmp_path / "data"),
-    }
 
     async def run(
         case_id: str, out: Path, *extra: str, template: str = "recall"
     ) -> subprocess.CompletedProcess[str]:
-        command = [*CLI, "dossier", "build", case_id, "--template", template, "--out", str(out)]
-        return await asyncio.to_thread(
-            subprocess.run,
-            [*command, *extra],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
+        return await ppud(
+            "dossier", "build", case_id, "--template", template, "--out", str(out), *extra
         )
 
     return run

@@ -262,3 +262,27 @@ async def test_worker_one_unreadable_record_does_not_hold_up_the_others(
     # Set aside with its reason, so that it no longer comes round in every batch.
     assert await store.db["documents"].count_documents({"index_dirty": True}) == 0
     assert await store.db["documents"].count_documents({"index_error": "KeyError"}) == 1
+
+
+async def test_worker_search_reaches_shared_cases_and_associated_external_users(
+    worker: Worker, caseworker: User, make_user: MakeUser, case: dict[str, Any], file_document: File
+) -> None:
+    north = await make_user("caseworker", team="north")
+    external = await make_user("viewer", team="board", external=True, organisation="Board")
+    shared = await file_document("office/testPDF.pdf")
+    await file_document("office/testPDF.pdf")
+    await caseworker.client.put(
+        f"/documents/{shared['id']}/sharing", json={"shared_with_external": True}
+    )
+    await settle(worker)
+    assert (await search(north.client, "toolkit"))["total"] == 0
+
+    await caseworker.client.post(
+        f"/cases/{case['id']}/shares", json={"team": "north", "purpose": "Joint review"}
+    )
+    await caseworker.client.post(f"/cases/{case['id']}/associations", json={"user_id": external.id})
+
+    colleague = await search(north.client, "toolkit")
+    outside = await search(external.client, "toolkit")
+    assert colleague["total"] == 2
+    assert [h["document_id"] for h in outside["items"]] == [shared["id"]]

@@ -85,11 +85,22 @@ class Visits:
 class Browsing:
     """A fresh browser context (its own cookies and storage) and the checks on its pages."""
 
-    def __init__(self, site: str, context: BrowserContext, page: Page, visits: Visits) -> None:
+    def __init__(
+        self,
+        site: str,
+        context: BrowserContext,
+        page: Page,
+        visits: Visits,
+        *,
+        axe_page: Page | None = None,
+    ) -> None:
         self.site = site
         self.context = context
         self.page = page
         self.visits = visits
+        # With JavaScript off, axe-core cannot run in the page itself: it runs on
+        # a copy of the page's markup in a page of its own.
+        self.axe_page = axe_page
         page.on("framenavigated", self._navigated)
 
     def _navigated(self, frame: Any) -> None:
@@ -99,13 +110,23 @@ class Browsing:
     async def check(self, label: str) -> None:
         """Run axe-core on the page as it is now, then save a screenshot of it."""
         await self.page.wait_for_load_state("load")
-        violations = await accessibility_violations(self.page)
+        violations = await accessibility_violations(await self._page_for_axe())
         self.visits.count += 1
         name = re.sub(r"[^a-z0-9]+", "-", f"{self.visits.test_name}-{self.visits.count}-{label}")
         ARTIFACTS.mkdir(exist_ok=True)
         await self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         self.visits.unchecked.clear()
         assert not violations, f"{label} ({self.page.url}): {violations}"
+
+    async def _page_for_axe(self) -> Page:
+        if self.axe_page is None:
+            return self.page
+        html = await self.page.content()
+        # The same markup and styles, without the scripts JavaScript would have run.
+        html = re.sub(r"<script\b[^>]*>.*?</script>", "", html, flags=re.S)
+        html = html.replace("<head>", f'<head><base href="{self.site}/">', 1)
+        await self.axe_page.set_content(html, wait_until="load")
+        return self.axe_page
 
 
 async def accessibility_violations(page: Page) -> list[str]:
@@ -130,15 +151,20 @@ async def open_browsing(
     context = await browser.new_context(
         base_url=site, java_script_enabled=javascript, bypass_csp=True
     )
+    checker = None if javascript else await browser.new_context(bypass_csp=True)
     try:
         page = await context.new_page()
         page.set_default_timeout(10_000)
+        axe_page = await checker.new_page() if checker else None
         suffix = "" if javascript else "-nojs"
-        opened = Browsing(site, context, page, Visits(test.lower() + suffix))
+        visits = Visits(test.lower() + suffix)
+        opened = Browsing(site, context, page, visits, axe_page=axe_page)
         yield opened
         assert not opened.visits.unchecked, f"pages not checked: {opened.visits.unchecked}"
     finally:
         await context.close()
+        if checker is not None:
+            await checker.close()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import Scope
 
 from records import errors
-from web.page import error_page
+from web.page import error_page, page
 from web.session import CsrfRefused, SignInNeeded
 from web.templating import render
 
@@ -81,7 +81,7 @@ async def page_for(request: Request, exc: Exception) -> Response:
     if isinstance(exc, (SignInNeeded, errors.Unauthenticated)):
         return sign_in_redirect(request)
     if isinstance(exc, CsrfRefused):
-        return error_page(
+        return await page(
             request,
             "error.html",
             status=403,
@@ -98,9 +98,11 @@ async def page_for(request: Request, exc: Exception) -> Response:
     heading, paragraphs = _PAGES.get(status, _PAGES[500])
     if isinstance(exc, errors.Forbidden):
         paragraphs = [exc.detail[0].upper() + exc.detail[1:] + "."]
-    return error_page(
-        request, "error.html", status=status, heading=heading, paragraphs=paragraphs, reference=None
-    )
+    shown = {"heading": heading, "paragraphs": paragraphs, "reference": None}
+    if status >= 500:
+        # The database may be what failed: this page asks it nothing, not even who is signed in.
+        return error_page(request, "error.html", status=status, **shown)
+    return await page(request, "error.html", status=status, **shown)
 
 
 def for_pages(handlers: dict[Any, Handler]) -> dict[Any, Handler]:

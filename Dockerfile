@@ -1,4 +1,11 @@
 # The PPUD application image; docker-compose.yml runs it against MongoDB 8.
+
+# The pages' styles and scripts, exactly as web/package-lock.json pins them.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.11-slim-bookworm
 
 RUN apt-get update \
@@ -15,7 +22,9 @@ COPY dossier_builder ./dossier_builder
 COPY retention ./retention
 COPY search ./search
 COPY web ./web
-RUN pip install --no-cache-dir --no-deps .
+COPY --from=assets /web/node_modules ./web/node_modules
+# Editable, so the pages' templates and assets are read from /app/web.
+RUN pip install --no-cache-dir --no-deps -e .
 
 RUN useradd --system --home /var/lib/ppud ppud && mkdir -p /var/lib/ppud && chown ppud /var/lib/ppud
 USER ppud

@@ -15,11 +15,13 @@ export PPUD_HOST PPUD_PORT PPUD_DATA_DIR PPUD_MONGODB_URI PPUD_DATABASE PPUD_ENV
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock scripts/install-system-packages.sh
+$(STAMP): pyproject.toml requirements.lock scripts/install-system-packages.sh web/package-lock.json
 	bash scripts/install-system-packages.sh
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(PIP) install -r requirements.lock
 	$(PIP) install --no-deps -e .
+	# The pages' styles and scripts, and axe-core for the browser tests, exactly as locked.
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 run: $(STAMP)

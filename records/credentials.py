@@ -20,13 +20,14 @@ from bson import ObjectId
 
 from records import audit, users
 from records.actors import Actor
-from records.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
+from records.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 from records.store import Store, as_utc, iso
 from records.validation import has_control_characters
 
 TOKENS = "tokens"
 SESSIONS = "sessions"
 ATTEMPTS = "signin_failures"
+PENDING = "signin_pending"
 
 TOKEN_PREFIX = "ppud_"  # noqa: S105 - a label that makes leaked tokens easy to spot
 SESSION_LIFETIME = timedelta(hours=8)
@@ -34,6 +35,13 @@ LOCKOUT_WINDOW = timedelta(minutes=15)
 LOCKOUT_THRESHOLD = 5
 MAX_LABEL = 100
 GENERIC_FAILURE = "username, password or code is not right"
+WRONG_CODE = "the code is not right, or it has been used already"
+# How long the second step of a browser sign-in waits for its code.
+PENDING_LIFETIME = timedelta(minutes=10)
+RECOVERY_CODE_COUNT = 10
+# 10 characters of base32: 50 random bits each, shown as two groups of five.
+_RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+_RECOVERY_LENGTH = 10
 
 
 def _digest(secret: str) -> str:
@@ -43,22 +51,87 @@ def _digest(secret: str) -> str:
 # --- TOTP ------------------------------------------------------------------
 
 
+def _matching_step(secret: str, code: str) -> int | None:
+    """The time step whose code this is, allowing one step of clock skew either way."""
+    if not code.isdigit() or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(time.time()) // totp.interval
+    for step in (current, current - 1, current + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return int(step)
+    return None
+
+
 async def accept_totp(store: Store, user: dict[str, Any], code: str) -> bool:
     """True once per time step: a replayed code is refused (RFC 6238 §5.2)."""
-    if not code.isdigit() or len(code) != 6:
+    secret = user.get("totp_secret")
+    step = _matching_step(secret, code) if secret else None
+    if step is None:
         return False
-    totp = pyotp.TOTP(user["totp_secret"])
-    current = int(time.time()) // totp.interval
-    for step in (current, current - 1, current + 1):  # one step of clock skew
-        if secrets.compare_digest(totp.generate_otp(step), code):
-            # Taking the step atomically means two requests racing with the
-            # same code cannot both succeed.
-            taken = await store.db[users.USERS].update_one(
-                {"_id": user["_id"], "totp_last_step": {"$lt": step}},
-                {"$set": {"totp_last_step": step}},
-            )
-            return taken.modified_count == 1
-    return False
+    # Taking the step atomically means two requests racing with the same code
+    # cannot both succeed.
+    taken = await store.db[users.USERS].update_one(
+        {"_id": user["_id"], "totp_last_step": {"$lt": step}},
+        {"$set": {"totp_last_step": step}},
+    )
+    return taken.modified_count == 1
+
+
+# --- recovery codes --------------------------------------------------------
+
+
+def _normalised_recovery_code(code: str) -> str:
+    return "".join(code.lower().split()).replace("-", "")
+
+
+def new_recovery_codes() -> list[str]:
+    """Fresh codes as the user is shown them once, like ``k3f7q-m2x9a``."""
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    return codes
+
+
+def recovery_digests(codes: list[str]) -> list[str]:
+    # SHA-256 is enough for 50 random bits per code, as for tokens: no
+    # dictionary to guess from, and a lookup stays one query.
+    return [_digest(_normalised_recovery_code(code)) for code in codes]
+
+
+async def accept_recovery_code(store: Store, user: dict[str, Any], code: str) -> bool:
+    """True once per code: the code's hash is removed as it is accepted."""
+    normalised = _normalised_recovery_code(code)
+    if len(normalised) != _RECOVERY_LENGTH or not set(normalised) <= set(_RECOVERY_ALPHABET):
+        return False
+    digest = _digest(normalised)
+    # One conditional update: of two racing uses of the same code, one matches.
+    taken = await store.db[users.USERS].update_one(
+        {"_id": user["_id"], "recovery_codes": digest},
+        {"$pull": {"recovery_codes": digest}},
+    )
+    return taken.modified_count == 1
+
+
+async def accept_second_factor(store: Store, user: dict[str, Any], code: str) -> str | None:
+    """Which factor the code proved ("totp" or "recovery_code"), or None."""
+    code = code.strip()
+    if await accept_totp(store, user, code):
+        return "totp"
+    if not code.isdigit() and await accept_recovery_code(store, user, code):
+        return "recovery_code"
+    return None
+
+
+async def replace_recovery_codes(store: Store, by: Actor, user_id: str) -> list[str]:
+    """New recovery codes for the user; the old ones stop working at once."""
+    codes = new_recovery_codes()
+    await store.db[users.USERS].update_one(
+        {"_id": ObjectId(user_id)}, {"$set": {"recovery_codes": recovery_digests(codes)}}
+    )
+    await audit.record(store, by, "user.recovery_codes", f"user:{user_id}")
+    return codes
 
 
 # --- bearer tokens ---------------------------------------------------------
@@ -157,11 +230,16 @@ async def sign_in(
     # sign-in does not hold up every other request.
     ok = await asyncio.to_thread(users.password_matches, user, password)
     ok = ok and user is not None and not user.get("disabled")
-    ok = ok and user is not None and await accept_totp(store, user, code)
-    if not ok or user is None:
+    factor = await accept_second_factor(store, user, code) if ok and user is not None else None
+    if factor is None or user is None:
         raise Unauthenticated(GENERIC_FAILURE)  # the claimed attempt stays, as a failure
     await store.db[ATTEMPTS].delete_one({"_id": attempt})
+    return await _open_session(store, user, ip=ip, factor=factor)
 
+
+async def _open_session(
+    store: Store, user: dict[str, Any], *, ip: str | None, factor: str
+) -> NewSession:
     actor = users.actor_of(user).from_address(ip)
     key, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     await store.db[SESSIONS].insert_one(
@@ -173,8 +251,131 @@ async def sign_in(
             "expires_at": store.now() + SESSION_LIFETIME,
         }
     )
-    await audit.record(store, actor, "session.create", f"user:{actor.id}")
+    await audit.record(
+        store, actor, "session.create", f"user:{actor.id}", detail={"factor": factor}
+    )
     return NewSession(key, csrf, actor, SESSION_LIFETIME)
+
+
+# --- sign-in in two steps (the browser) ------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """A password accepted; the second step needs key and a code (or enrols a factor)."""
+
+    key: str
+    enrolling: bool
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """The factor a user without one is being offered, to show as a QR code and as text."""
+
+    username: str
+    secret: str
+
+    @property
+    def provisioning_uri(self) -> str:
+        return str(pyotp.TOTP(self.secret).provisioning_uri(name=self.username, issuer_name="PPUD"))
+
+
+async def begin_sign_in(
+    store: Store, username: str, password: str, *, ip: str | None
+) -> PendingSignIn:
+    """Check the password; the session opens only after finish_sign_in or finish_enrolment.
+
+    A user with no second factor yet is offered a fresh TOTP secret, kept
+    with the pending sign-in until they prove they hold it.
+    """
+    name = username.strip().lower()
+    attempt = await _claim_attempt(store, name, ip)
+
+    user = await users.find_by_username(store, name)
+    ok = await asyncio.to_thread(users.password_matches, user, password)
+    if not ok or user is None or user.get("disabled"):
+        raise Unauthenticated(GENERIC_FAILURE)
+    await store.db[ATTEMPTS].delete_one({"_id": attempt})
+
+    enrolling = not user.get("totp_secret")
+    key = secrets.token_urlsafe(32)
+    await store.db[PENDING].insert_one(
+        {
+            "digest": _digest(key),
+            "user_id": user["_id"],
+            "enrol_secret": pyotp.random_base32() if enrolling else None,
+            "expires_at": store.now() + PENDING_LIFETIME,
+        }
+    )
+    return PendingSignIn(key, enrolling)
+
+
+async def _pending(store: Store, key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    record = await store.db[PENDING].find_one(
+        {"digest": _digest(key), "expires_at": {"$gt": store.now()}}
+    )
+    user = await store.db[users.USERS].find_one({"_id": record["user_id"]}) if record else None
+    if record is None or user is None or user.get("disabled"):
+        raise Unauthenticated("the sign-in has expired; start again")
+    return record, user
+
+
+async def pending_enrolment(store: Store, key: str) -> Enrolment:
+    """The factor offered to a pending sign-in; Unauthenticated if there is none."""
+    record, user = await _pending(store, key)
+    if not record.get("enrol_secret"):
+        raise Unauthenticated("this sign-in does not enrol a second factor")
+    return Enrolment(user["username"], record["enrol_secret"])
+
+
+async def finish_sign_in(store: Store, key: str, code: str, *, ip: str | None) -> NewSession:
+    """The second step: a TOTP or recovery code opens the session."""
+    record, user = await _pending(store, key)
+    attempt = await _claim_attempt(store, user["username"], ip)
+
+    factor = await accept_second_factor(store, user, code)
+    if factor is None:
+        raise Unauthenticated(WRONG_CODE)  # the claimed attempt stays, as a failure
+    await store.db[ATTEMPTS].delete_one({"_id": attempt})
+    await store.db[PENDING].delete_one({"_id": record["_id"]})
+    return await _open_session(store, user, ip=ip, factor=factor)
+
+
+async def finish_enrolment(
+    store: Store, key: str, code: str, *, ip: str | None
+) -> tuple[NewSession, list[str]]:
+    """A code from the offered secret enrols it; the session and the recovery codes come back."""
+    record, user = await _pending(store, key)
+    secret = record.get("enrol_secret")
+    if not secret:
+        raise Unauthenticated("this sign-in does not enrol a second factor")
+    attempt = await _claim_attempt(store, user["username"], ip)
+
+    step = _matching_step(secret, code.strip())
+    if step is None:
+        raise Unauthenticated(WRONG_CODE)
+    codes = new_recovery_codes()
+    # Only a user still without a factor takes this one, so two sign-ins
+    # enrolling at once cannot leave the user with a secret they never saw.
+    enrolled = await store.db[users.USERS].update_one(
+        {"_id": user["_id"], "totp_secret": None},
+        {
+            "$set": {
+                "totp_secret": secret,
+                "totp_last_step": step,
+                "recovery_codes": recovery_digests(codes),
+                "totp_enrolled_at": store.now(),
+            }
+        },
+    )
+    await store.db[ATTEMPTS].delete_one({"_id": attempt})
+    await store.db[PENDING].delete_one({"_id": record["_id"]})
+    if enrolled.modified_count != 1:
+        raise Conflict("a second factor was enrolled meanwhile; sign in again")
+
+    actor = users.actor_of(user).from_address(ip)
+    await audit.record(store, actor, "user.totp_enrol", f"user:{actor.id}")
+    return await _open_session(store, user, ip=ip, factor="totp"), codes
 
 
 async def session_actor(store: Store, key: str) -> tuple[Actor, str]:

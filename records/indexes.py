@@ -35,6 +35,7 @@ _INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("user_id", ASCENDING)]),
     ],
     credentials.SESSIONS: [IndexModel([("digest", ASCENDING)], unique=True)],
+    credentials.PENDING: [IndexModel([("digest", ASCENDING)], unique=True)],
     credentials.ATTEMPTS: [IndexModel([("username", ASCENDING), ("at", DESCENDING)])],
     offenders.OFFENDERS: [
         IndexModel(
@@ -58,6 +59,8 @@ _INDEXES: dict[str, list[IndexModel]] = {
     documents.DOCUMENTS: [
         IndexModel([("case_id", ASCENDING)]),
         IndexModel([("versions.file_id", ASCENDING)]),
+        # The documents a user has checked out (their home page).
+        IndexModel([("lock.holder_id", ASCENDING)], sparse=True),
         # The search worker's queue: documents whose index entries are out of date.
         IndexModel([("index_dirty", ASCENDING)]),
         # A dossier job files one document however often it is retried.

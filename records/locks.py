@@ -10,6 +10,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from records import audit
 from records.actors import Actor
+from records.cases import CASES
 from records.documents import DOCUMENTS, load
 from records.errors import Conflict, DocumentLocked, Forbidden, InvalidInput, NotFound
 from records.policy import Action, allows
@@ -139,3 +140,19 @@ async def release(
         return updated
 
     return await store.transaction(free)
+
+
+async def held_by(store: Store, actor: Actor, *, limit: int = 100) -> list[dict[str, Any]]:
+    """The documents the actor has checked out now, in the cases they may still see."""
+    found = store.db[DOCUMENTS].find(
+        {"lock.holder_id": actor.id, "lock.expires_at": {"$gt": store.now()}}
+    )
+    held = await found.sort("lock.expires_at", 1).limit(limit).to_list()
+    case_ids = list({d["case_id"] for d in held})
+    cases = {c["_id"]: c async for c in store.db[CASES].find({"_id": {"$in": case_ids}})}
+    # A document stays held after its case moves to another team; it is not shown then.
+    return [
+        d
+        for d in held
+        if d["case_id"] in cases and allows(actor, Action.DOCUMENT_READ, cases[d["case_id"]])
+    ]

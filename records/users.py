@@ -36,7 +36,8 @@ _DUMMY_HASH = _hasher.hash("not a real password, only for timing")
 class NewUser:
     id: str
     username: str
-    totp_secret: str
+    # None: the user enrols their own second factor at their first sign-in in the browser.
+    totp_secret: str | None
 
 
 def actor_of(user: dict[str, Any]) -> Actor:
@@ -59,13 +60,18 @@ async def create_user(
     external: bool = False,
     password: str | None = None,
     organisation: str | None = None,
+    with_totp: bool = True,
 ) -> NewUser:
-    """Create a user (and their team if new); the TOTP secret is returned once."""
+    """Create a user (and their team if new); the TOTP secret is returned once.
+
+    Without with_totp the user has no second factor yet and enrols one at
+    their first sign-in in the browser (records.credentials.finish_enrolment).
+    """
     username = username.strip().lower()
     _check_new_user(by, username, level, team, password)
     organisation = _check_organisation(organisation, external=external)
 
-    secret = pyotp.random_base32()
+    secret = pyotp.random_base32() if with_totp else None
     user = {
         "username": username,
         "level": level,
@@ -75,6 +81,7 @@ async def create_user(
         "password_hash": _hasher.hash(password) if password else None,
         "totp_secret": secret,
         "totp_last_step": 0,
+        "recovery_codes": [],
         "created_at": store.now(),
         "disabled": False,
     }

@@ -17,6 +17,11 @@ command -v qpdf >/dev/null || missing+=(qpdf)
 command -v tesseract >/dev/null || missing+=(tesseract-ocr)
 [ -n "$(find /usr/share -path '*tessdata/eng.traineddata' -print -quit 2>/dev/null)" ] \
   || missing+=(tesseract-ocr-eng)
+# The pages' styles come from npm (web/package.json): node and npm install them.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+# The browser tests drive Debian's Chromium (tests/web/).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"

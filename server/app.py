@@ -10,8 +10,6 @@ from datetime import timedelta
 
 from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, Router
 
 from dossier_builder import templates as dossier_templates
@@ -27,19 +25,11 @@ from server.problems import HANDLERS
 from server.routes import audit, cases, documents, dossiers, health, offenders, session
 from server.routes import search as search_routes
 from server.state import Services
+from web import assets
+from web import errors as web_errors
+from web.pages import routes as page_routes
 
 logger = logging.getLogger(__name__)
-
-
-async def index(request: Request) -> Response:
-    """
-    summary: What this server is
-    tags: [health]
-    security: []
-    responses:
-      200: {description: Service name and where the API is described}
-    """
-    return JSONResponse({"service": "ppud", "openapi": "/api/v1/openapi.json"})
 
 
 API_ROUTES = [
@@ -97,11 +87,12 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/", index, methods=["GET"]),
             *health.routes,
             Mount("/api/v1", routes=API_ROUTES),
+            *assets.mounts(),
+            *page_routes,
         ],
-        exception_handlers=HANDLERS,
+        exception_handlers=web_errors.for_pages(HANDLERS),
         lifespan=lifespan,
     )
     # No redirect from "/cases/" to "/cases": Starlette builds it from the
@@ -110,7 +101,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     for route in app.router.routes:
         if isinstance(route, Mount) and isinstance(route.app, Router):
             route.app.redirect_slashes = False
-    app.add_middleware(RequestContext)
+    app.add_middleware(RequestContext, crash_page=web_errors.crash_page)
     return app
 
 

@@ -182,6 +182,7 @@ def users_create(settings: Settings, args: argparse.Namespace) -> int:
             external=args.external,
             password=password,
             organisation=args.organisation,
+            with_totp=not args.enrol_on_first_sign_in,
         )
         if args.json:
             print(
@@ -194,10 +195,13 @@ def users_create(settings: Settings, args: argparse.Namespace) -> int:
                 )
             )
             return 0
+        print(f"created {created.username} ({created.id})")
+        if created.totp_secret is None:
+            print("the second factor is enrolled in the browser at the first sign-in")
+            return 0
         uri = pyotp.TOTP(created.totp_secret).provisioning_uri(
             name=created.username, issuer_name="PPUD"
         )
-        print(f"created {created.username} ({created.id})")
         print(f"TOTP secret (shown once): {created.totp_secret}")
         print(f"authenticator link: {uri}")
         return 0
@@ -509,6 +513,11 @@ def parser() -> argparse.ArgumentParser:
         "--password-stdin",
         action="store_true",
         help="read the password from the first line of standard input",
+    )
+    create.add_argument(
+        "--enrol-on-first-sign-in",
+        action="store_true",
+        help="no TOTP secret now: the user enrols one in the browser at their first sign-in",
     )
     create.add_argument("--json", action="store_true")
     create.set_defaults(run=users_create)

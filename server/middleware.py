@@ -6,7 +6,9 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.logs import request_id
@@ -18,10 +20,17 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestContext:
-    """Tags each request with an id, logs it once, and turns crashes into problems."""
+    """Tags each request with an id, logs it once, and turns crashes into problems.
 
-    def __init__(self, app: ASGIApp) -> None:
+    crash_page, when given, may answer a crash with something else (a page
+    for a browser); when it returns None the problem document is sent.
+    """
+
+    def __init__(
+        self, app: ASGIApp, crash_page: Callable[[Scope, str], Response | None] | None = None
+    ) -> None:
         self.app = app
+        self.crash_page = crash_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,7 +59,8 @@ class RequestContext:
             # Logged with its traceback here, never sent: the client gets the id.
             logger.exception("unhandled error", extra={"path": scope["path"]})
             if not response_started:
-                response = problem(500, f"something went wrong; quote request id {rid}")
+                page = self.crash_page(scope, rid) if self.crash_page else None
+                response = page or problem(500, f"something went wrong; quote request id {rid}")
                 await response(scope, receive, send_with_id)
         finally:
             # The path only: query strings can carry names and other personal data.

@@ -1,1 +1,1 @@
-"""Server-rendered pages for caseworkers (issue 5)."""
+"""Server-rendered pages for caseworkers (issue 5): GOV.UK Frontend, Jinja2, a cookie session."""

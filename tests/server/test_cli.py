@@ -120,6 +120,18 @@ def test_cli_users_create_without_password_keeps_stdout_to_the_object(tmp_path: 
     assert "no password given" in result.stderr
 
 
+def test_cli_users_create_enrolling_at_first_sign_in_prints_no_secret(tmp_path: Path) -> None:
+    result = ppud(
+        tmp_path,
+        *("users", "create", "carol", "--level", "caseworker", "--team", "t"),
+        *("--password-stdin", "--enrol-on-first-sign-in", "--json"),
+        stdin=PASSWORD + "\n",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert only_json_object(result.stdout)["totp_secret"] is None
+
+
 def test_cli_tokens_create_json_prints_a_token(
     alice: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:

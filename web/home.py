@@ -1,0 +1,67 @@
+"""The home page: the cases the user may see, and the documents they have checked out."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from records import cases, locks, offenders
+from records.store import Store
+from server.state import services
+from web import session
+from web.page import page
+
+CASES_PER_PAGE = 25
+# Workflow states that end a case; workflows themselves arrive with issue 8.
+CLOSED_STATES = ("closed",)
+
+
+async def home(request: Request) -> Response:
+    """Open cases of the user's team, and their check-outs."""
+    signed_in = await session.signed_in(request)
+    store = services(request).store
+
+    listed = await cases.list_cases(
+        store,
+        signed_in.actor,
+        limit=CASES_PER_PAGE,
+        cursor=request.query_params.get("cursor") or None,
+    )
+    open_cases = [c for c in listed.items if c["state"] not in CLOSED_STATES]
+    held = await locks.held_by(store, signed_in.actor)
+
+    return await page(
+        request,
+        "home.html",
+        cases=await _case_rows(store, open_cases),
+        next_cursor=listed.next_cursor,
+        held=[_held_row(d) for d in held],
+    )
+
+
+async def _case_rows(store: Store, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    people = await asyncio.gather(
+        *(offenders.get_offender_by_oid(store, c["offender_id"]) for c in found)
+    )
+    return [
+        {
+            "title": c["title"],
+            "case_type": c["case_type"].replace("_", " "),
+            "state": c["state"].replace("_", " "),
+            "created_at": c["created_at"],
+            "offender": f"{p['family_name'].upper()}, {p['given_names']}" if p else "",
+        }
+        for c, p in zip(found, people, strict=True)
+    ]
+
+
+def _held_row(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": document["title"],
+        "doc_type": document["doc_type"].replace("_", " "),
+        "protective_marking": document["protective_marking"],
+        "lock_expires_at": document["lock"]["expires_at"],
+    }

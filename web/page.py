@@ -1,0 +1,41 @@
+"""One way to answer with a page: the layout's context, the cookies, the headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from web import session
+from web.forms import FormErrors
+from web.templating import render
+
+
+async def page(request: Request, name: str, *, status: int = 200, **context: Any) -> Response:
+    """The template filled in, with the signed-in user (if any) and a CSRF token for its forms."""
+    signed_in = await session.current(request)
+    return _respond(request, name, signed_in, status, context)
+
+
+def error_page(request: Request, name: str, *, status: int, **context: Any) -> Response:
+    """A page for an error: no database call, as the database may be what failed."""
+    return _respond(request, name, session.known(request), status, context)
+
+
+def _respond(
+    request: Request,
+    name: str,
+    signed_in: session.WebSession | None,
+    status: int,
+    context: dict[str, Any],
+) -> Response:
+    base: dict[str, Any] = {
+        "actor": signed_in.actor if signed_in else None,
+        "csrf_token": signed_in.csrf_token if signed_in else session.form_token(request),
+        "flash": session.take_flash(request),
+        "errors": FormErrors(),
+        "values": {},
+    }
+    response = render(name, base | context, status=status)
+    return session.finish(request, response)

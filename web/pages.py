@@ -1,0 +1,30 @@
+"""The pages' routes; none is part of the API's description."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from web import home, signin
+
+
+def _page(
+    path: str, endpoint: Callable[[Request], Awaitable[Response]], method: str = "GET"
+) -> Route:
+    return Route(path, endpoint, methods=[method], include_in_schema=False)
+
+
+routes = [
+    _page("/", home.home),
+    _page("/sign-in", signin.sign_in_form),
+    _page("/sign-in", signin.sign_in, "POST"),
+    _page("/sign-in/code", signin.code_form),
+    _page("/sign-in/code", signin.code, "POST"),
+    _page("/sign-in/enrol", signin.enrol_form),
+    _page("/sign-in/enrol", signin.enrol, "POST"),
+    _page("/sign-out", signin.sign_out_form),
+    _page("/sign-out", signin.sign_out, "POST"),
+]

@@ -82,6 +82,13 @@ async def get_case(
     return case
 
 
+async def view_case(store: Store, actor: Actor, case_id: str) -> dict[str, Any]:
+    """The case for reading, its consultation audited."""
+    case = await get_case(store, actor, case_id)
+    await audit.record(store, actor, "case.view", f"case:{case['_id']}", case_id=case["_id"])
+    return case
+
+
 async def list_cases(
     store: Store,
     actor: Actor,

@@ -20,7 +20,14 @@ from bson import ObjectId
 
 from records import audit, users
 from records.actors import Actor
-from records.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
+from records.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+)
 from records.store import Store, as_utc, iso
 from records.validation import has_control_characters
 
@@ -30,7 +37,12 @@ ATTEMPTS = "signin_failures"
 PENDING = "signin_pending"
 
 TOKEN_PREFIX = "ppud_"  # noqa: S105 - a label that makes leaked tokens easy to spot
-SESSION_LIFETIME = timedelta(hours=8)
+# However active, a session ends 12 hours after sign-in; idle, after 30 minutes
+# unless the settings say otherwise (PPUD_SESSION_IDLE_MINUTES).
+SESSION_LIFETIME = timedelta(hours=12)
+DEFAULT_IDLE = timedelta(minutes=30)
+# last_seen is written at most this often: not a write on every request.
+_SEEN_EVERY = timedelta(minutes=1)
 LOCKOUT_WINDOW = timedelta(minutes=15)
 LOCKOUT_THRESHOLD = 5
 MAX_LABEL = 100
@@ -122,6 +134,26 @@ async def accept_second_factor(store: Store, user: dict[str, Any], code: str) ->
     if not code.isdigit() and await accept_recovery_code(store, user, code):
         return "recovery_code"
     return None
+
+
+async def confirm_second_factor(store: Store, actor: Actor, code: Any) -> str:
+    """Re-entry of the second factor before a destructive action; Forbidden when wrong.
+
+    A signed-in session proves the factor once; force-opening a lock,
+    destroying records or changing users asks for it again, so a session
+    left open on an unattended screen cannot do them.
+    """
+    user = (
+        await store.db[users.USERS].find_one({"_id": ObjectId(actor.id)})
+        if ObjectId.is_valid(actor.id)
+        else None
+    )
+    if not isinstance(code, str) or not code.strip():
+        raise InvalidInput.field("code", "enter the 6-digit code from your authenticator app again")
+    proved = await accept_second_factor(store, user, code) if user is not None else None
+    if proved is None:
+        raise Forbidden(WRONG_CODE)
+    return proved
 
 
 async def replace_recovery_codes(store: Store, by: Actor, user_id: str) -> list[str]:
@@ -248,6 +280,7 @@ async def _open_session(
             "csrf": csrf,
             "user_id": user["_id"],
             "created_at": store.now(),
+            "last_seen": store.now(),
             "expires_at": store.now() + SESSION_LIFETIME,
         }
     )
@@ -378,13 +411,21 @@ async def finish_enrolment(
     return await _open_session(store, user, ip=ip, factor="totp"), codes
 
 
-async def session_actor(store: Store, key: str) -> tuple[Actor, str]:
-    """The session's user and its CSRF token, or Unauthenticated."""
+async def session_actor(
+    store: Store, key: str, *, idle: timedelta = DEFAULT_IDLE
+) -> tuple[Actor, str]:
+    """The session's user and its CSRF token, or Unauthenticated once it has ended.
+
+    It ends at its absolute lifetime, or when it has gone unused for idle.
+    """
+    now = store.now()
     record = await store.db[SESSIONS].find_one(
-        {"digest": _digest(key), "expires_at": {"$gt": store.now()}}
+        {"digest": _digest(key), "expires_at": {"$gt": now}, "last_seen": {"$gt": now - idle}}
     )
     if record is None:
         raise Unauthenticated("the session has ended; sign in again")
+    if as_utc(record["last_seen"]) < now - _SEEN_EVERY:
+        await store.db[SESSIONS].update_one({"_id": record["_id"]}, {"$set": {"last_seen": now}})
     user = await store.db[users.USERS].find_one({"_id": record["user_id"]})
     if user is None or user.get("disabled"):
         raise Unauthenticated("the session has ended; sign in again")
@@ -394,6 +435,19 @@ async def session_actor(store: Store, key: str) -> tuple[Actor, str]:
 async def sign_out(store: Store, actor: Actor, key: str) -> None:
     await store.db[SESSIONS].delete_one({"digest": _digest(key)})
     await audit.record(store, actor, "session.delete", f"user:{actor.id}")
+
+
+async def sign_out_everywhere(store: Store, actor: Actor) -> int:
+    """End every session of the actor's, on every browser; their tokens are kept."""
+    ended = await store.db[SESSIONS].delete_many({"user_id": ObjectId(actor.id)})
+    await audit.record(
+        store,
+        actor,
+        "session.delete_all",
+        f"user:{actor.id}",
+        detail={"ended": ended.deleted_count},
+    )
+    return int(ended.deleted_count)
 
 
 async def _claim_attempt(store: Store, username: str, ip: str | None) -> ObjectId:

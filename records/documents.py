@@ -59,6 +59,20 @@ async def load(
     return document, case
 
 
+async def view(store: Store, actor: Actor, document_id: str) -> dict[str, Any]:
+    """The document for reading, its consultation audited (who looked at what, and when)."""
+    document, case = await load(store, actor, document_id, Action.DOCUMENT_READ)
+    await audit.record(
+        store,
+        actor,
+        "document.view",
+        f"document:{document['_id']}",
+        case_id=case["_id"],
+        document_id=document["_id"],
+    )
+    return document
+
+
 async def read_fields(
     store: Store, case: dict[str, Any], data: dict[str, Any], *, partial: bool
 ) -> dict[str, Any]:

@@ -8,13 +8,14 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from records import audit
+from records import audit, credentials
 from records.actors import Actor
 from records.cases import CASES
 from records.documents import DOCUMENTS, load
 from records.errors import Conflict, DocumentLocked, Forbidden, InvalidInput, NotFound
 from records.policy import Action, allows
 from records.store import Store, as_utc
+from records.validation import Fields
 
 DEFAULT_MINUTES = 60
 MAX_MINUTES = 7 * 24 * 60
@@ -103,9 +104,19 @@ async def _take(
 
 
 async def release(
-    store: Store, actor: Actor, document_id: str, *, force: bool = False
+    store: Store,
+    actor: Actor,
+    document_id: str,
+    *,
+    force: bool = False,
+    reason: Any = None,
+    code: Any = None,
 ) -> dict[str, Any]:
-    """The holder releases; a manager or admin may force another's lock open."""
+    """The holder releases; a manager or admin may force another's lock open.
+
+    Forcing needs a reason, kept in the audit event, and the second factor
+    entered again (credentials.confirm_second_factor).
+    """
     document, case = await load(store, actor, document_id, Action.DOCUMENT_WRITE)
     lock = document.get("lock")
     if lock is None or as_utc(lock["expires_at"]) <= store.now():
@@ -116,6 +127,12 @@ async def release(
         raise Forbidden("only a manager or administrator may force a lock open")
 
     forced = lock["holder_id"] != actor.id
+    detail: dict[str, Any] = {"holder": lock["holder"]}
+    if forced:
+        fields = Fields({"reason": reason})
+        detail["reason"] = fields.text("reason", max_length=500)
+        fields.check()
+        detail["factor"] = await credentials.confirm_second_factor(store, actor, code)
 
     async def free(session: AsyncClientSession) -> dict[str, Any]:
         updated = await store.db[DOCUMENTS].find_one_and_update(
@@ -135,7 +152,7 @@ async def release(
             case_id=case["_id"],
             document_id=document["_id"],
             session=session,
-            detail={"holder": lock["holder"]},
+            detail=detail,
         )
         return updated
 

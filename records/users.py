@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
+from zxcvbn import zxcvbn
 
 from records import audit
 from records.actors import LEVELS, Actor, level_rank
@@ -23,6 +24,8 @@ TEAMS = "teams"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TEAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 MIN_PASSWORD = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn's 0-4 scale
+ZXCVBN_LENGTH = 72
 # The sign-in route accepts passwords up to this length; a longer one could never be used.
 MAX_PASSWORD = 1024
 MAX_ORGANISATION = 200
@@ -111,10 +114,10 @@ def _check_new_user(by: Actor, username: str, level: str, team: str, password: s
     if not TEAM_NAME.match(team):
         raise InvalidInput.field("team", "use 1-64 letters, digits, spaces, '.', '_' or '-'")
     if password is not None:
-        _check_password(password)
+        _check_password(password, username)
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, username: str = "") -> None:
     if len(password.strip()) < MIN_PASSWORD:
         raise InvalidInput.field(
             "password", f"must be at least {MIN_PASSWORD} characters, not counting spaces around it"
@@ -123,6 +126,28 @@ def _check_password(password: str) -> None:
         raise InvalidInput.field("password", f"must be at most {MAX_PASSWORD} characters")
     if has_control_characters(password):
         raise InvalidInput.field("password", "must not contain control characters")
+    _check_guessable(password, username)
+
+
+def _check_guessable(password: str, username: str) -> None:
+    """Refuse what an attacker tries first: common passwords, keyboard runs, the username.
+
+    zxcvbn ships lists of the most common passwords, names and words and
+    estimates the guesses a password needs; below score 3 ("safely
+    unguessable" against an online attack with throttling off) it is refused.
+    Only the first 72 characters are weighed (zxcvbn's own limit: its
+    estimate grows with the square of the length); a passphrase that long is
+    strong already.
+    """
+    judged = zxcvbn(password[:ZXCVBN_LENGTH], user_inputs=[username])
+    if judged["score"] >= MIN_PASSWORD_SCORE:
+        return
+    warning = (judged.get("feedback") or {}).get("warning") or "it is too easy to guess"
+    raise InvalidInput.field(
+        "password",
+        f"is too easy to guess ({warning.rstrip('.').lower()}); "
+        "a few unrelated words make a strong one",
+    )
 
 
 def _check_organisation(organisation: str | None, *, external: bool) -> str | None:
@@ -140,7 +165,7 @@ def _check_organisation(organisation: str | None, *, external: bool) -> str | No
 
 async def set_password(store: Store, by: Actor, username: str, password: str) -> None:
     """Set or replace a user's password (administration from the command line)."""
-    _check_password(password)
+    _check_password(password, username.strip().lower())
     changed = await store.db[USERS].update_one(
         {"username": username.strip().lower()},
         {"$set": {"password_hash": _hasher.hash(password)}},

@@ -101,7 +101,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     for route in app.router.routes:
         if isinstance(route, Mount) and isinstance(route.app, Router):
             route.app.redirect_slashes = False
-    app.add_middleware(RequestContext, crash_page=web_errors.crash_page)
+    app.add_middleware(
+        RequestContext, crash_page=web_errors.crash_page, hsts=not settings.development
+    )
     return app
 
 

@@ -32,7 +32,8 @@ async def authenticate(request: Request) -> Actor:
     if scheme.lower() == "bearer" and token.strip():
         actor = await credentials.actor_for_token(store, token.strip())
     elif key := request.cookies.get(SESSION_COOKIE):
-        actor, csrf = await credentials.session_actor(store, key)
+        idle = services(request).settings.session_idle
+        actor, csrf = await credentials.session_actor(store, key, idle=idle)
         sent = request.headers.get(CSRF_HEADER, "")
         if request.method not in _SAFE_METHODS and not secrets.compare_digest(sent, csrf):
             raise Forbidden("this request needs the session's CSRF token in X-CSRF-Token")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 GIB = 1024**3
@@ -39,6 +40,7 @@ class Settings:
     orphan_grace_minutes: int = 60
     sweep_interval_minutes: int = 30
     audit_keep_days: int = 730
+    session_idle_minutes: int = 30
     environment: str = "development"
     log_level: str = "INFO"
     log_format: str = "auto"
@@ -54,6 +56,10 @@ class Settings:
     @property
     def search_dir(self) -> Path:
         return self.data_dir / "search"
+
+    @property
+    def session_idle(self) -> timedelta:
+        return timedelta(minutes=self.session_idle_minutes)
 
     @property
     def development(self) -> bool:
@@ -125,6 +131,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         orphan_grace_minutes=_integer(env, "PPUD_ORPHAN_GRACE_MINUTES", 60, minimum=1),
         sweep_interval_minutes=_integer(env, "PPUD_SWEEP_INTERVAL_MINUTES", 30, minimum=1),
         audit_keep_days=_integer(env, "PPUD_AUDIT_KEEP_DAYS", 730, minimum=183),
+        session_idle_minutes=_integer(env, "PPUD_SESSION_IDLE_MINUTES", 30, minimum=1),
         environment=environment,
         log_level=log_level,
         log_format=log_format,

@@ -17,6 +17,15 @@ from server.problems import problem
 logger = logging.getLogger(__name__)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# The API answers JSON and files, never pages: nothing in it may run, frame or be framed.
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+]
+# Outside local development the service is behind TLS; browsers should insist on it.
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class RequestContext:
@@ -27,10 +36,16 @@ class RequestContext:
     """
 
     def __init__(
-        self, app: ASGIApp, crash_page: Callable[[Scope, str], Response | None] | None = None
+        self,
+        app: ASGIApp,
+        crash_page: Callable[[Scope, str], Response | None] | None = None,
+        *,
+        hsts: bool = False,
     ) -> None:
         self.app = app
         self.crash_page = crash_page
+        # Defaults for every answer; a page or a download may set its own first.
+        self.security = [*_SECURITY_HEADERS, *([_HSTS] if hsts else [])]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,7 +65,9 @@ class RequestContext:
                 status = message["status"]
                 response_started = True
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                present = {name.lower() for name, _ in message["headers"]}
+                extra = [(k, v) for k, v in self.security if k not in present]
+                message["headers"] = [*message["headers"], *extra, (b"x-request-id", rid.encode())]
             await send(message)
 
         try:

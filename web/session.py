@@ -60,7 +60,9 @@ async def current(request: Request) -> WebSession | None:
     if not key:
         return None
     try:
-        actor, csrf = await credentials.session_actor(services(request).store, key)
+        actor, csrf = await credentials.session_actor(
+            services(request).store, key, idle=services(request).settings.session_idle
+        )
     except Unauthenticated:
         return None
     store = services(request).store

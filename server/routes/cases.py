@@ -63,7 +63,7 @@ async def get_case(request: Request) -> Response:
     """
     actor = await authenticate(request)
     store = services(request).store
-    case = await cases.get_case(store, actor, request.path_params["case_id"])
+    case = await cases.view_case(store, actor, request.path_params["case_id"])
     return JSONResponse(await cases.case_detail(store, case))
 
 

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from records import cases, documents, locks, versions
-from records.errors import NotFound
+from records.errors import InvalidInput, NotFound
 from records.policy import Action
 from records.validation import Fields
 from server import stamped
@@ -67,8 +67,8 @@ async def get_document(request: Request) -> Response:
       404: {$ref: "#/components/responses/NotFound"}
     """
     actor = await authenticate(request)
-    document, _ = await documents.load(
-        services(request).store, actor, request.path_params["document_id"], Action.DOCUMENT_READ
+    document = await documents.view(
+        services(request).store, actor, request.path_params["document_id"]
     )
     return _document_response(request, document)
 
@@ -267,10 +267,11 @@ async def _has_body(request: Request) -> bool:
 
 async def release_lock(request: Request) -> Response:
     """
-    summary: Release the lock (holder), or force it (manager or admin, ?force=true)
+    summary: Release the lock (holder), or force it (manager or admin, ?force=true, with a reason and the second factor again)
     tags: [locks]
     parameters:
       - {name: force, in: query, schema: {type: boolean}}
+    requestBody: {required: false, content: {application/json: {schema: {type: object, properties: {reason: {type: string}, code: {type: string, description: "the authenticator's code, or a recovery code"}}}}}}
     responses:
       204: {description: Released}
       403: {description: Forcing needs manager or admin}
@@ -279,8 +280,17 @@ async def release_lock(request: Request) -> Response:
     """
     actor = await authenticate(request)
     force = request.query_params.get("force", "").lower() in ("true", "1", "yes")
+    # Forcing carries {reason, code} in the body: why, and the second factor again.
+    body = await read_json(request) if force and await _has_body(request) else {}
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object with reason and code")
     await locks.release(
-        services(request).store, actor, request.path_params["document_id"], force=force
+        services(request).store,
+        actor,
+        request.path_params["document_id"],
+        force=force,
+        reason=body.get("reason"),
+        code=body.get("code"),
     )
     return Response(status_code=204)
 

@@ -69,6 +69,21 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
+async def sign_out_everywhere(request: Request) -> Response:
+    """
+    summary: End every browser session of the signed-in user (bearer tokens are kept)
+    tags: [session]
+    responses:
+      200: {description: '{ended: number of sessions ended}'}
+      401: {description: Not signed in}
+    """
+    actor = await authenticate(request)
+    ended = await credentials.sign_out_everywhere(services(request).store, actor)
+    response = JSONResponse({"ended": ended})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
 async def whoami(request: Request) -> Response:
     """
     summary: The signed-in user
@@ -111,6 +126,7 @@ async def revoke_token(request: Request) -> Response:
 routes = [
     Route("/session", sign_in, methods=["POST"]),
     Route("/session", sign_out, methods=["DELETE"]),
+    Route("/sessions", sign_out_everywhere, methods=["DELETE"]),
     Route("/me", whoami, methods=["GET"]),
     Route("/tokens", list_tokens, methods=["GET"]),
     Route("/tokens/{token_id}", revoke_token, methods=["DELETE"]),

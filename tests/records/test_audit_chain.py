@@ -150,3 +150,26 @@ async def test_audit_chain_hashes_the_time_as_it_is_stored(store: Store, clock: 
     await write(store, 1)
 
     assert (await verify(store, audit.COLLECTION)).broken is None
+
+
+def test_audit_csv_row_defuses_cells_a_spreadsheet_would_run() -> None:
+    row = audit.event_row(
+        {
+            "seq": 7,
+            "at": datetime(2026, 12, 4, 9, 0, tzinfo=UTC),
+            "user": "@admin",
+            "action": "case.create",
+            "target": '=HYPERLINK("http://x")',
+            "detail": {"title": "+1"},
+            "ip": "-1",
+        }
+    )
+
+    assert row[:5] == [
+        "7",
+        "2026-12-04T09:00:00.000Z",
+        "'@admin",
+        "case.create",
+        '\'=HYPERLINK("http://x")',
+    ]
+    assert row[5] == '{"title": "+1"}' and row[6] == "'-1"

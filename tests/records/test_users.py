@@ -21,6 +21,10 @@ GOOD_PASSWORD = "a long enough pass phrase"
         ("x" * 1025, "at most 1024"),
         ("a long pass\x00phrase", "control characters"),
         ("a long pass\nphrase!", "control characters"),
+        ("password1234", "too easy to guess"),
+        ("qwertyuiop123", "too easy to guess"),
+        ("aaaaaaaaaaaaaaaa", "too easy to guess"),
+        ("kim kim kim kim kim", "too easy to guess"),
     ],
 )
 async def test_user_create_refuses_a_password_nobody_could_sign_in_with(
@@ -37,7 +41,8 @@ async def test_user_create_refuses_a_password_nobody_could_sign_in_with(
 
 
 async def test_user_create_keeps_a_password_of_the_longest_length(store: Store) -> None:
-    longest = "p" * users.MAX_PASSWORD
+    # Varied, so that it is long and also hard to guess.
+    longest = "".join(chr(97 + (n * 7919 + n // 26) % 26) for n in range(users.MAX_PASSWORD))
 
     await users.create_user(store, SYSTEM, "kim", level="viewer", team="ppcs", password=longest)
 

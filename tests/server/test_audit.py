@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -287,3 +289,50 @@ async def test_audit_routes_need_credentials(anonymous: httpx.AsyncClient) -> No
     response = await anonymous.get("/api/v1/audit")
 
     assert response.status_code == 401
+
+
+async def test_audit_records_who_viewed_a_case_and_a_document(
+    make_user: MakeUser, document: dict[str, Any]
+) -> None:
+    reader = await make_user("viewer")
+
+    await reader.client.get(f"/cases/{document['case_id']}")
+    await reader.client.get(f"/documents/{document['id']}")
+
+    mine = (await reader.client.get("/audit")).json()["items"]
+    assert [e["action"] for e in mine][:2] == ["document.view", "case.view"]
+    assert mine[0]["target"] == f"document:{document['id']}"
+
+
+async def test_audit_exports_as_csv_for_managers_with_formulas_defused(
+    make_user: MakeUser, caseworker: User, offender: dict[str, Any]
+) -> None:
+    manager = await make_user("manager")
+    case = await caseworker.client.post(
+        "/cases",
+        json={"offender_id": offender["id"], "case_type": "recall", "title": "=HYPERLINK(1)"},
+    )
+    assert case.status_code == 201, case.text
+
+    exported = await manager.client.get("/audit.csv", params={"case_id": case.json()["id"]})
+    refused = await caseworker.client.get("/audit.csv")
+
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    assert rows[0] == [
+        "seq",
+        "at",
+        "user",
+        "action",
+        "target",
+        "detail",
+        "ip",
+        "case_id",
+        "document_id",
+    ]
+    assert [r[3] for r in rows[1:]] == ["case.create"]
+    assert rows[1][2] == caseworker.username
+    assert refused.status_code == 403
+    exports = (await manager.client.get("/audit", params={"user": manager.username})).json()
+    assert exports["items"][0]["action"] == "audit.export"

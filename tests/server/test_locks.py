@@ -355,7 +355,7 @@ async def test_lock_force_release_by_manager_or_admin_is_audited(
     await holding(caseworker, document)
     supervisor = await make_user(level)
 
-    response = await supervisor.client.delete(lock_path(document), params={"force": "true"})
+    response = await force(supervisor, document, reason="Holder on leave", code=supervisor.totp())
 
     assert response.status_code == 204, response.text
     assert (await read(supervisor, document["id"]))["lock"] is None
@@ -363,7 +363,43 @@ async def test_lock_force_release_by_manager_or_admin_is_audited(
         e for e in await events(supervisor, document["id"]) if e["action"] == "lock.force_release"
     ]
     assert event["user"] == supervisor.username
-    assert event["detail"] == {"holder": caseworker.username}
+    assert event["detail"] == {
+        "holder": caseworker.username,
+        "reason": "Holder on leave",
+        "factor": "totp",
+    }
+
+
+async def force(user: User, document: dict[str, Any], **body: Any) -> httpx.Response:
+    return await user.client.request(
+        "DELETE", lock_path(document), params={"force": "true"}, json=body or None
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({}, 422, "reason"),
+        ({"reason": "Holder on leave"}, 422, "code"),
+        ({"reason": "Holder on leave", "code": "000000"}, 403, "not right"),
+        ({"reason": "", "code": "123456"}, 422, "reason"),
+    ],
+)
+async def test_lock_force_release_needs_a_reason_and_the_second_factor_again(
+    make_user: MakeUser,
+    caseworker: User,
+    document: dict[str, Any],
+    body: dict[str, Any],
+    status: int,
+    words: str,
+) -> None:
+    lock = await holding(caseworker, document)
+    manager = await make_user("manager")
+
+    response = await force(manager, document, **body)
+
+    assert_problem(response, status, words)
+    assert (await read(caseworker, document["id"]))["lock"] == lock
 
 
 # Adding versions

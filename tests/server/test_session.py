@@ -478,3 +478,65 @@ async def test_tokens_revoke_of_an_unknown_or_malformed_id_is_404(caseworker: Us
 
     assert unknown.status_code == 404
     assert malformed.status_code == 404
+
+
+async def test_session_ends_after_30_idle_minutes_and_stays_while_used(
+    anonymous: httpx.AsyncClient, caseworker: User, clock: Clock
+) -> None:
+    response = await sign_in(anonymous, caseworker.username, PASSWORD, caseworker.totp())
+    assert response.status_code == 200, response.text
+
+    for _ in range(3):
+        clock.advance(minutes=25)
+        assert (await anonymous.get("/api/v1/me")).status_code == 200
+    clock.advance(minutes=31)
+
+    assert (await anonymous.get("/api/v1/me")).status_code == 401
+
+
+async def test_session_ends_12_hours_after_sign_in_however_busy(
+    anonymous: httpx.AsyncClient, caseworker: User, clock: Clock
+) -> None:
+    response = await sign_in(anonymous, caseworker.username, PASSWORD, caseworker.totp())
+    assert response.status_code == 200, response.text
+
+    for _ in range(28):  # every 25 minutes, for 11 h 40 min
+        clock.advance(minutes=25)
+        assert (await anonymous.get("/api/v1/me")).status_code == 200
+    clock.advance(minutes=25)
+
+    assert (await anonymous.get("/api/v1/me")).status_code == 401
+
+
+async def test_session_sign_out_everywhere_ends_every_browser_session(
+    app: Starlette, caseworker: User
+) -> None:
+    browsers = []
+    totp = pyotp.TOTP(caseworker.totp_secret)
+    # A code is accepted once: the second browser uses the next step's (allowed as skew).
+    for ahead in (-30, 0):
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.8", 41001))
+        browser = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        code = totp.at(time.time() + ahead)
+        response = await sign_in(browser, caseworker.username, PASSWORD, code)
+        assert response.status_code == 200, response.text
+        browsers.append(browser)
+
+    ended = await caseworker.client.delete("/sessions")
+
+    assert ended.status_code == 200 and ended.json() == {"ended": 2}
+    for browser in browsers:
+        assert (await browser.get("/api/v1/me")).status_code == 401
+        await browser.aclose()
+    # The bearer token that asked is not a session, and still works.
+    assert (await caseworker.client.get("/me")).status_code == 200
+
+
+async def test_session_api_answers_carry_the_security_headers(caseworker: User) -> None:
+    response = await caseworker.client.get("/me")
+
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    # Local development is plain HTTP: no HSTS there.
+    assert "strict-transport-security" not in response.headers

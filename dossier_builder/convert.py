@@ -170,6 +170,8 @@ def _image(title: str, source: Path) -> bytes:
                 buffer = io.BytesIO()
                 flat.save(buffer, format="PNG")
                 frames.append(buffer.getvalue())
+    except Image.DecompressionBombError as exc:
+        raise UnusableSource(title, "the image has too many pixels to lay out") from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise UnusableSource(title, "the image cannot be read") from exc
     return bytes(img2pdf.convert(frames))
@@ -289,8 +291,12 @@ def _wrap(text: str, font: str, width: float) -> list[str]:
     if not text:
         return [""]
     pieces: list[str] = []
+    # No line holds more than this many characters, so each search looks at a
+    # short window, not the rest of the text: a 20 MB text of one line took
+    # quadratic time before (300 KB, a minute).
+    most = int(width / (stringWidth("i", font, SIZE) or 1)) + 1
     while text:
-        low, high = 1, len(text)
+        low, high = 1, min(len(text), most)
         while low < high:
             middle = (low + high + 1) // 2
             if stringWidth(text[:middle], font, SIZE) <= width:

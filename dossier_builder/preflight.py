@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import extract_msg
+import magic
 import msoffcrypto
 import pikepdf
 from extract_msg.msg_classes.message_base import MessageBase
@@ -60,8 +61,20 @@ def problem(path: Path, media_type: str) -> str | None:
         return _office(path, OFFICE_TYPES[media_type])
     if media_type in OUTLOOK_TYPES:
         return _outlook(path)
-    if media_type.startswith("text/") and size > MAX_TEXT_BYTES:
+    if media_type.startswith("text/") or media_type == "message/rfc822":
+        return _text(path, size)
+    return None
+
+
+def _text(path: Path, size: int) -> str | None:
+    if size > MAX_TEXT_BYTES:
         return "the text file is larger than 20 MiB"
+    with path.open("rb") as raw:
+        head = raw.read(64 * 1024)
+    # Text has few control characters; a file of bytes named .txt has many.
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if controls > len(head) // 20:
+        return "it is named as text, but its bytes are not text"
     return None
 
 
@@ -76,6 +89,9 @@ def _pdf(path: Path) -> str | None:
         # qpdf repairs what it can while opening; this one it could not. Its
         # message starts with our temporary file's path, which means nothing.
         why = str(exc).rpartition(": ")[2][:200]
+        actually = magic.from_file(str(path))
+        if not actually.lower().startswith(("pdf", "data")):
+            return f"it is named as a PDF, but it is {actually[:80]}"
         return f"it is named as a PDF, but it is not a readable one ({why})"
     return None
 
@@ -84,6 +100,9 @@ def _image(path: Path) -> str | None:
     try:
         with Image.open(path) as image:
             image.verify()
+    except Image.DecompressionBombError:
+        # Pillow's guard: so many pixels that decoding them could exhaust memory.
+        return "the image has too many pixels to lay out (more than Pillow's safe limit)"
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return "it is named as an image, but the image cannot be read"
     return None

@@ -28,6 +28,7 @@ from records.validation import Fields
 KIND = "dossier"
 MAX_SECTIONS = 50
 MAX_ITEMS = 500
+_ITEM_FIELDS = {"document_id", "version", "title", "doc_type", "document_date"}
 # Files up to this size are checked when the dossier is asked for; larger ones by the build.
 PRECHECK_BYTES = 64 * 1024 * 1024
 
@@ -47,7 +48,9 @@ async def check_request(
     require(actor, Action.DOCUMENT_WRITE, case, what="case")
     fields = Fields(body)
     # A proposal (GET .../dossier-selection) may be sent back as it stands.
-    fields.unknown({"title", "template", "sections", "options", "unplaced", "awaited"})
+    fields.unknown(
+        {"title", "template", "sections", "options", "unplaced", "awaited", "empty_sections"}
+    )
     proposal = await _proposal(store, actor, case, fields, body.get("template"))
     # A template that cannot be applied leaves nothing else worth checking.
     templated = body.get("template") is not None
@@ -61,9 +64,13 @@ async def check_request(
         raw_options = {**proposal["options"], **(raw_options or {})}
     options = parse_options(fields, raw_options)
     raw_sections = body.get("sections")
+    # Counted before any is checked: each check reads the database.
+    if _item_count(raw_sections) > MAX_ITEMS:
+        fields.fail("sections", f"may hold at most {MAX_ITEMS} documents in all")
+        fields.check()
     if raw_sections is None and templated:
         assert proposal is not None
-        raw_sections = [s for s in proposal["sections"] if s["items"]]
+        raw_sections = proposal["sections"]
         if not raw_sections:
             fields.fail("template", "the case has no documents of the types the template names")
     elif not isinstance(raw_sections, list) or not raw_sections:
@@ -105,9 +112,19 @@ async def _proposal(
         return None
     try:
         return await propose(store, actor, case, name)
-    except NotFound as exc:
+    except (NotFound, InvalidInput) as exc:
         fields.fail("template", exc.detail)
         return None
+
+
+def _item_count(raw_sections: Any) -> int:
+    if not isinstance(raw_sections, list):
+        return 0
+    return sum(
+        len(s["items"])
+        for s in raw_sections
+        if isinstance(s, dict) and isinstance(s.get("items"), list)
+    )
 
 
 async def _awaited(
@@ -130,6 +147,7 @@ async def _section(
         fields.fail(where, "must be an object with a title and items")
         return {"title": "", "items": []}
     inner = Fields(raw)
+    inner.unknown({"title", "items", "divider"})
     title = inner.text("title", max_length=200) or ""
     for problem in inner.problems:
         fields.fail(f"{where}.{problem.field}", problem.message)
@@ -155,6 +173,9 @@ async def _item(
         fields.fail(where, "must be an object with a document_id")
         return None
     document_id = raw["document_id"]
+    # What a proposal shows the reviewer may come back with the item; nothing else.
+    for name in sorted(set(raw) - _ITEM_FIELDS):
+        fields.fail(f"{where}.{name}", "is not a field of a dossier item")
     try:
         document, _ = await documents.load(store, actor, document_id, Action.DOCUMENT_READ)
     except (NotFound, InvalidInput):
@@ -163,10 +184,15 @@ async def _item(
     if document["case_id"] != case["_id"]:
         fields.fail(where, f"document {document_id} belongs to another case")
         return None
-    number = raw.get("version", document["current_version"])
+    number = raw.get("version")
+    if number is None:
+        number = document["current_version"]
+    elif isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        fields.fail(f"{where}.version", "must be a whole number from 1 (or left out: the current)")
+        return None
     version = next((v for v in document["versions"] if v["number"] == number), None)
-    if version is None or isinstance(number, bool):
-        fields.fail(where, f"document {document['title']!r} has no version {number!r}")
+    if version is None:
+        fields.fail(where, f"document {document['title']!r} has no version {number}")
         return None
     reason = await _problem(store, version)
     if reason is not None:

@@ -14,15 +14,23 @@ from typing import Any
 from dossier_builder.templates import get_template
 from records import documents, vocabulary
 from records.actors import Actor
+from records.errors import InvalidInput
 from records.policy import Action, require
 from records.store import Store
 
 
 async def propose(
-    store: Store, actor: Actor, case: dict[str, Any], template_name: str
+    store: Store, actor: Actor, case: dict[str, Any], template_name: str, *, review: bool = False
 ) -> dict[str, Any]:
+    """The template applied to the case; for review, it can be sent back to build as it stands."""
     require(actor, Action.DOCUMENT_READ, case, what="case")
     template = await get_template(store, template_name)
+    suits = template.get("case_types") or []
+    if suits and case.get("case_type") not in suits:
+        kinds = ", ".join(t.replace("_", " ") for t in suits)
+        raise InvalidInput.field(
+            "template", f"the {template['_id']} template is for {kinds} cases, not this one"
+        )
     filed = [
         document
         async for document in store.db[documents.DOCUMENTS]
@@ -48,13 +56,20 @@ async def propose(
         )
     present = {d["doc_type"] for d in filed}
     required = await vocabulary.dossier_requirements(store, str(case.get("case_type", "")))
+    awaited = [wanted for wanted in required if wanted["code"] not in present]
+    options = dict(template.get("options", {}))
+    if awaited and review:
+        # The reviewer sees what is awaited; sent back as it stands, it gets its pages.
+        options.setdefault("missing", "placeholder")
     return {
         "title": f"{template['title']}: {case.get('title', '')}".rstrip(": "),
         "template": template["_id"],
-        "sections": sections,
-        "options": template.get("options", {}),
+        # Sections nothing went into are named apart, not sent back as empty headings.
+        "sections": [section for section in sections if section["items"]],
+        "empty_sections": [section["title"] for section in sections if not section["items"]],
+        "options": options,
         "unplaced": [_item(d) for d in filed if str(d["_id"]) not in placed],
-        "awaited": [wanted for wanted in required if wanted["code"] not in present],
+        "awaited": awaited,
     }
 
 

@@ -68,15 +68,17 @@ def stamp_page(
     edge = min(18.0, height / 20)
     texts: list[tuple[str, float, str, float, float]] = []
     if marking:
-        across = stringWidth(marking, STAMP_BOLD, size)
-        texts.append(("/PPUDBold", size, marking, (width - across) / 2, height - edge - size + 2))
-        texts.append(("/PPUDBold", size, marking, (width - across) / 2, edge))
+        # At most the middle 60 % of the width: clear of the page label at the right.
+        points = _fitting(marking, STAMP_BOLD, size, width * 0.6)
+        across = stringWidth(marking, STAMP_BOLD, points)
+        texts.append(("/PPUDBold", points, marking, (width - across) / 2, height - edge - size + 2))
+        texts.append(("/PPUDBold", points, marking, (width - across) / 2, edge))
     if label:
         across = stringWidth(label, STAMP_FONT, size)
         texts.append(("/PPUDRegular", size, label, width - min(36.0, width / 12) - across, edge))
     if note:
         # Smaller until it fits the page's width: a long name must not run off.
-        small = min(size, size * (width - 2 * edge) / max(stringWidth(note, STAMP_FONT, size), 1))
+        small = _fitting(note, STAMP_FONT, size, width - 2 * edge)
         across = stringWidth(note, STAMP_FONT, small)
         texts.append(("/PPUDRegular", small, note, (width - across) / 2, edge + size + 3))
     operators = " ".join(
@@ -99,6 +101,11 @@ def stamp_page(
     # Latin-1 carries the WinAnsi bytes of the strings through unchanged.
     stamp = f"\nQ q 0 g {numbers} cm {operators} Q\n".encode("latin-1")
     page.contents_add(pikepdf.Stream(pdf, stamp))
+
+
+def _fitting(text: str, font: str, size: float, room: float) -> float:
+    """size, or smaller so that text fits in room points."""
+    return min(size, size * room / max(float(stringWidth(text, font, size)), 1.0))
 
 
 def stamp_file(source: Path, out: Path, note: str) -> int:

@@ -32,6 +32,7 @@ SORTS = {
     "title": "by title",
     "filed": "in the order they were filed",
 }
+_READ_ONLY = {"name", "revision", "retired", "updated_at", "updated_by"}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,59}$")
 
 # As the Parole Board's dossiers are laid out today (PPUD's "parole review"
@@ -144,9 +145,16 @@ async def put_template(
     require(actor, Action.DOSSIER_SETUP)
     if not _NAME.match(name):
         raise InvalidInput.field(
-            "name", "must be 1 to 60 lower-case letters, digits or underscores, as in recall_2026"
+            "name",
+            "must be 1 to 60 lower-case letters, digits or underscores, starting with a letter "
+            "or digit, as in recall_2026",
         )
     template = await _checked(store, body)
+    if (
+        expected_revision is not None
+        and await store.db[TEMPLATES].count_documents({"_id": name}) == 0
+    ):
+        raise NotFound(f"there is no dossier template {name!r} to replace; PUT it without If-Match")
 
     async def apply(session: AsyncClientSession) -> dict[str, Any]:
         query: dict[str, Any] = {"_id": name}
@@ -185,16 +193,28 @@ async def put_template(
     return await store.transaction(apply)
 
 
-async def retire_template(store: Store, actor: Actor, name: str) -> None:
+async def retire_template(
+    store: Store, actor: Actor, name: str, *, expected_revision: int | None = None
+) -> None:
     require(actor, Action.DOSSIER_SETUP)
     await get_template(store, name)
 
     async def apply(session: AsyncClientSession) -> None:
-        await store.db[TEMPLATES].update_one(
-            {"_id": name},
-            {"$set": {"retired": True, "updated_at": store.now(), "updated_by": actor.username}},
+        query: dict[str, Any] = {"_id": name, "retired": False}
+        if expected_revision is not None:
+            query["revision"] = expected_revision
+        retired = await store.db[TEMPLATES].update_one(
+            query,
+            {
+                "$set": {"retired": True, "updated_at": store.now(), "updated_by": actor.username},
+                "$inc": {"revision": 1},
+            },
             session=session,
         )
+        if retired.matched_count == 0:
+            raise StaleRevision(
+                f"the template has changed since revision {expected_revision}; fetch it again"
+            )
         await audit.record(
             store, actor, "dossier_template.retire", f"dossier_template:{name}", session=session
         )
@@ -219,13 +239,16 @@ def template_view(template: dict[str, Any]) -> dict[str, Any]:
 async def _checked(store: Store, body: Any) -> dict[str, Any]:
     """The template's stored form; InvalidInput naming every problem at once."""
     fields = Fields(body)
-    fields.unknown({"title", "case_types", "sections", "options"})
+    # What GET answers may be PUT back as it stands: its read-only fields are ignored.
+    fields.unknown({"title", "case_types", "sections", "options", *_READ_ONLY})
     title = fields.text("title", max_length=200)
-    case_types = [
-        code
-        for n, given in enumerate(fields.text_list("case_types", max_items=20))
-        if (code := await _code(store, fields, "case_types", f"case_types[{n}]", given))
-    ]
+    case_types = _unique(
+        [
+            code
+            for n, given in enumerate(fields.text_list("case_types", max_items=20))
+            if (code := await _code(store, fields, "case_types", f"case_types[{n}]", given))
+        ]
+    )
     raw_sections = body.get("sections")
     sections: list[dict[str, Any]] = []
     if not isinstance(raw_sections, list) or not 1 <= len(raw_sections) <= MAX_SECTIONS:
@@ -258,11 +281,15 @@ async def _section(store: Store, fields: Fields, where: str, raw: Any) -> dict[s
         fields.fail(f"{where}.{problem.field}", problem.message)
     if not given:
         fields.fail(f"{where}.doc_types", "must name at least one document type")
-    doc_types = [
-        code
-        for n, one in enumerate(given)
-        if (code := await _code(store, fields, "document_types", f"{where}.doc_types[{n}]", one))
-    ]
+    doc_types = _unique(
+        [
+            code
+            for n, one in enumerate(given)
+            if (
+                code := await _code(store, fields, "document_types", f"{where}.doc_types[{n}]", one)
+            )
+        ]
+    )
     sort = raw.get("sort", "document_date")
     if sort not in SORTS:
         fields.fail(f"{where}.sort", f"must be one of: {', '.join(SORTS)}")
@@ -279,3 +306,7 @@ async def _code(store: Store, fields: Fields, vocabulary_name: str, where: str, 
         for problem in exc.errors:
             fields.fail(problem.field, problem.message)
         return ""
+
+
+def _unique(codes: list[str]) -> list[str]:
+    return list(dict.fromkeys(codes))

@@ -95,7 +95,7 @@ async def all_dossier_requirements(store: Store) -> dict[str, list[dict[str, str
 
 async def set_dossier_requirements(
     store: Store, actor: Actor, case_type: str, body: Any
-) -> list[dict[str, str]]:
+) -> tuple[str, list[dict[str, str]]]:
     """Replace the document types a case type's dossier must hold (an administrator's change)."""
     require(actor, Action.DOSSIER_SETUP)
     code = await resolve(store, "case_types", "case_type", case_type)
@@ -126,7 +126,7 @@ async def set_dossier_requirements(
         )
 
     await store.transaction(apply)
-    return await dossier_requirements(store, code)
+    return code, await dossier_requirements(store, code)
 
 
 async def values(store: Store, name: str) -> list[dict[str, Any]]:

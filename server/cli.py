@@ -446,9 +446,7 @@ def _keep_days(raw: str) -> int:
 
 def dossier_build(settings: Settings, args: argparse.Namespace) -> int:
     """Build a case's dossier from a template into a file, as the worker would, unfiled."""
-    out = Path(args.out).resolve()
-    if not out.parent.is_dir():
-        raise SystemExit(f"ppud: there is no folder {str(out.parent)!r} to write the dossier in")
+    out = _dossier_target(args.out)
     options: dict[str, Any] = {"missing": "placeholder" if args.placeholders else "refuse"}
     if args.marking:
         options["marking"] = args.marking
@@ -467,7 +465,11 @@ def dossier_build(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{progress:4.0%}  {message}", file=sys.stderr)
 
         # Made beside the target and moved into place: never a half-written file at out.
-        with tempfile.TemporaryDirectory(prefix=".dossier-", dir=out.parent) as folder:
+        try:
+            building = tempfile.TemporaryDirectory(prefix=".dossier-", dir=out.parent)
+        except OSError as exc:
+            raise SystemExit(f"ppud: cannot write in {str(out.parent)!r}: {exc.strerror}") from exc
+        with building as folder:
             made = Path(folder) / "dossier.pdf"
             built = await builder.write(payload, case, Path(folder), made, report=report)
             os.replace(made, out)
@@ -477,12 +479,26 @@ def dossier_build(settings: Settings, args: argparse.Namespace) -> int:
             "dossier.export",
             f"case:{case['_id']}",
             case_id=case["_id"],
-            detail={"template": args.template, "pages": built.pages, "file": out.name},
+            detail={"template": args.template, "pages": built.pages, "file": str(out)},
         )
         print(f"wrote {out}: {built.pages} pages, {built.printed_pages} numbered")
         return 0
 
     return run_with_store(settings, work)
+
+
+def _dossier_target(given: str) -> Path:
+    """Where the dossier may be written, checked before minutes are spent building it."""
+    if not given.strip():
+        raise SystemExit("ppud: give --out the path of the PDF file to write")
+    out = Path(given).resolve()
+    if not out.parent.is_dir():
+        raise SystemExit(f"ppud: there is no folder {str(out.parent)!r} to write the dossier in")
+    if out.exists() and not out.is_file():
+        raise SystemExit(f"ppud: {str(out)!r} exists and is not a file; name a PDF file to write")
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        raise SystemExit(f"ppud: cannot write in the folder {str(out.parent)!r}")
+    return out
 
 
 def _positive(raw: str) -> int:

@@ -189,6 +189,10 @@ class EmbeddedDatabase:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
+            # Out of the terminal's process group: Ctrl-C or a SIGTERM to the group
+            # reaches the server, which stops the database itself once it has shut
+            # down, instead of the supervisor seeing it die and starting it again.
+            start_new_session=True,
             cwd=self.home,
         )
         uri = f"mongodb://127.0.0.1:{port}/?{URI_OPTIONS}"

@@ -73,7 +73,7 @@ async def dossier_selection(request: Request) -> Response:
     name = request.query_params.get("template")
     if not name:
         raise InvalidInput.field("template", "name the template, as in ?template=recall")
-    return JSONResponse(await propose(store, actor, case, name))
+    return JSONResponse(await propose(store, actor, case, name, review=True))
 
 
 async def list_templates(request: Request) -> Response:
@@ -139,7 +139,11 @@ async def retire_template(request: Request) -> Response:
       404: {$ref: "#/components/responses/NotFound"}
     """
     actor = await authenticate(request)
-    await templates.retire_template(services(request).store, actor, request.path_params["name"])
+    header = request.headers.get("if-match")
+    expected = documents.parse_if_match(header) if header is not None else None
+    await templates.retire_template(
+        services(request).store, actor, request.path_params["name"], expected_revision=expected
+    )
     return Response(status_code=204)
 
 
@@ -167,10 +171,10 @@ async def put_requirements(request: Request) -> Response:
     """
     actor = await authenticate(request)
     case_type = request.path_params["case_type"]
-    wanted = await vocabulary.set_dossier_requirements(
+    code, wanted = await vocabulary.set_dossier_requirements(
         services(request).store, actor, case_type, await read_json(request)
     )
-    return JSONResponse({"case_type": case_type, "doc_types": wanted})
+    return JSONResponse({"case_type": code, "doc_types": wanted})
 
 
 def _template_answer(template: dict[str, Any]) -> Response:

@@ -24,7 +24,7 @@ def build(ppud: Ppud) -> Build:
     """Run `ppud dossier build CASE --template T --out OUT ...` on the test database."""
 
     async def run(
-        case_id: str, out: Path, *extra: str, template: str = "recall"
+        case_id: str, out: Path | str, *extra: str, template: str = "recall"
     ) -> subprocess.CompletedProcess[str]:
         return await ppud(
             "dossier", "build", case_id, "--template", template, "--out", str(out), *extra
@@ -80,3 +80,22 @@ async def test_cli_dossier_build_refusals_are_readable_and_write_nothing(
     assert placeholders.returncode == 0, placeholders.stderr
     with pikepdf.open(out) as pdf, pdf.open_outline() as outline:
         assert [item.title for item in outline.root][-1] == "Documents awaited"
+
+
+async def test_cli_dossier_build_refuses_targets_it_must_not_write(
+    tmp_path: Path, build: Build, case: dict[str, Any], file_document: File
+) -> None:
+    await file_recall_set(file_document)
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+
+    into_folder = await build(case["id"], folder)
+    device = await build(case["id"], Path("/dev/null"))
+    empty = await build(case["id"], "")
+
+    assert "exists and is not a file" in into_folder.stderr
+    assert "exists and is not a file" in device.stderr
+    assert into_folder.returncode == device.returncode == empty.returncode == 1
+    assert "give --out the path" in empty.stderr
+    for result in (into_folder, device, empty):
+        assert "Traceback" not in result.stderr

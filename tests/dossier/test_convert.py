@@ -206,3 +206,13 @@ def test_convert_text_in_other_scripts_keeps_its_letters(tmp_path: Path) -> None
     for word in words[:3]:
         assert word in shown
     assert all(letter in shown for letter in "شكرا")
+
+
+def test_convert_text_of_one_very_long_line_is_laid_out_in_linear_time(tmp_path: Path) -> None:
+    source = tmp_path / "one-line.txt"
+    source.write_text("word " * 200_000)  # 1 MB, no line breaks: minutes before, now a second
+
+    out = to_pdf("Long line", source, "text/plain", tmp_path / "o.pdf")
+
+    assert pages_of(out) > 100
+    assert "word word" in text_of(out, pages_of(out) - 1)

@@ -342,3 +342,47 @@ async def test_dossier_same_request_over_the_same_versions_builds_the_same_pages
 
     assert texts[0] == texts[1]
     assert len(texts[0]) > 6
+
+
+async def test_dossier_request_with_too_many_items_is_refused_before_any_is_read(
+    caseworker: User, case: dict[str, Any], file_document: File
+) -> None:
+    document = await file_document("office/testPDF.pdf")
+    items = [{"document_id": document["id"]}] * 20_000
+    body = {"title": "D", "sections": [{"title": "S", "items": items}]}
+
+    response = await ask(caseworker, case["id"], body)
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "sections", "message": "may hold at most 500 documents in all"}
+    ]
+
+
+async def test_dossier_request_items_with_stray_fields_or_odd_versions(
+    caseworker: User, case: dict[str, Any], file_document: File
+) -> None:
+    document = await file_document("office/testPDF.pdf")
+    items = [
+        {"document_id": document["id"], "extra": 1},
+        {"document_id": document["id"], "version": "1"},
+        {"document_id": document["id"], "version": True},
+        {"document_id": document["id"], "version": None},
+    ]
+    body = {
+        "title": "D",
+        "sections": [{"title": "S", "bogus": 2, "items": items}],
+        "options": {"missing": "placeholder"},
+    }
+
+    response = await ask(caseworker, case["id"], body)
+
+    assert response.status_code == 422
+    problems = {p["field"]: p["message"] for p in response.json()["errors"]}
+    assert set(problems) == {
+        "sections[0].bogus",
+        "sections[0].items[0].extra",
+        "sections[0].items[1].version",
+        "sections[0].items[2].version",
+    }
+    assert "whole number" in problems["sections[0].items[1].version"]

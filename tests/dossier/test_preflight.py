@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from dossier_builder.preflight import problem, refusal
 from tests.conftest import CORPUS
@@ -91,3 +92,25 @@ def test_preflight_spreadsheets_and_presentations_are_refused_by_kind() -> None:
 
     assert sheet is not None and "it is a spreadsheet" in sheet and "file a PDF" in sheet
     assert refusal("application/pdf") is None
+
+
+def test_preflight_image_with_too_many_pixels_is_refused(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (20000, 20000)).save(bomb)  # 400 million pixels, a small file
+
+    found = problem(bomb, "image/png")
+
+    assert found is not None and "too many pixels" in found
+
+
+def test_preflight_bytes_named_as_text_are_refused(tmp_path: Path) -> None:
+    noise = tmp_path / "notes.txt"
+    noise.write_bytes(bytes(range(32)) * 200)
+
+    assert problem(noise, "text/plain") == "it is named as text, but its bytes are not text"
+
+
+def test_preflight_word_file_named_as_a_pdf_says_what_it_is() -> None:
+    found = problem(OFFICE / "testWORD.docx", "application/pdf")
+
+    assert found is not None and "named as a PDF, but it is Zip archive" in found

@@ -273,3 +273,71 @@ async def test_templates_marking_outside_the_stamp_font_is_refused(
 
     assert response.status_code == 422
     assert {p["field"] for p in response.json()["errors"]} == {"options.marking"}
+
+
+async def test_templates_proposal_sent_back_as_it_stands_builds_without_empty_headings(
+    caseworker: User, case: dict[str, Any], file_document: File, dossier_worker: DossierWorker
+) -> None:
+    await file_document("office/testPDF.pdf", doc_type="licence")
+    proposed = (await selection(caseworker, case["id"], "recall")).json()
+    assert [s["title"] for s in proposed["sections"]] == ["Licence"]
+    assert "Revocation order" in proposed["empty_sections"]
+    assert proposed["options"]["missing"] == "placeholder"  # five of the six are awaited
+
+    job = await built(caseworker, dossier_worker, case["id"], proposed)
+
+    manifest = await manifest_of(caseworker, job)
+    assert [s["title"] for s in manifest["request"]["sections"]] == ["Licence", "Documents awaited"]
+    # Naming the template alone still refuses when documents are missing.
+    bare = await ask(caseworker, case["id"], {"template": "recall"})
+    assert bare.status_code == 422 and "needs:" in bare.text
+
+
+async def test_templates_for_another_case_type_are_refused(
+    caseworker: User, case: dict[str, Any], file_document: File
+) -> None:
+    await file_document("office/testPDF.pdf", doc_type="oasys_assessment")
+
+    asked = await ask(caseworker, case["id"], {"template": "parole_review"})
+
+    assert asked.status_code == 422
+    assert "is for parole review cases" in asked.json()["errors"][0]["message"]
+
+
+async def test_templates_retire_and_replace_keep_to_if_match(make_user: MakeUser) -> None:
+    admin = await make_user("admin")
+    current = await admin.client.get("/dossier-templates/recall")
+    body = current.json()
+
+    stale_delete = await admin.client.delete(
+        "/dossier-templates/recall", headers={"If-Match": '"9"'}
+    )
+    put_back = await admin.client.put("/dossier-templates/recall", json=body)
+    absent = await admin.client.put(
+        "/dossier-templates/never_made", json=body, headers={"If-Match": '"1"'}
+    )
+
+    assert stale_delete.status_code == 412
+    assert put_back.status_code == 200, put_back.text  # read-only fields are ignored
+    assert put_back.json()["revision"] == body["revision"] + 1
+    assert absent.status_code == 404
+    fresh = await admin.client.delete(
+        "/dossier-templates/recall", headers={"If-Match": f'"{body["revision"] + 1}"'}
+    )
+    assert fresh.status_code == 204
+
+
+async def test_templates_requirements_answer_with_the_case_types_own_name(
+    make_user: MakeUser,
+) -> None:
+    admin = await make_user("admin")
+
+    changed = await admin.client.put(
+        "/dossier-requirements/RECALL", json={"doc_types": ["licence", "Licence"]}
+    )
+
+    assert changed.status_code == 200
+    assert changed.json() == {
+        "case_type": "recall",
+        "doc_types": [{"code": "licence", "label": "Licence"}],
+    }

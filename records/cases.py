@@ -23,6 +23,8 @@ INITIAL_STATE = "open"
 
 
 async def create_case(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
+    # Asked first: someone who may not open cases learns that, not what they typed wrong.
+    require(actor, Action.CASE_CREATE)
     fields = Fields(data)
     fields.unknown({"offender_id", "case_type", "title", "team"})
     offender_id = fields.text("offender_id", max_length=64)
@@ -32,7 +34,6 @@ async def create_case(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
     fields.check()
     assert offender_id and case_type and title
 
-    require(actor, Action.CASE_CREATE)
     if not await users.team_exists(store, team):
         raise InvalidInput.field("team", f"there is no team named {team!r}")
     if not can_see_case(actor, {"team": team}):

@@ -53,9 +53,11 @@ async def load(
     except NotFound as exc:
         # Name the document, never the case id a stranger could not know.
         raise NotFound.absent("document", document_id) from exc
-    require(actor, action, case, what="document", ident=document_id)
+    # Seeing comes before doing: a document hidden from the actor is absent,
+    # whatever they meant to do to it (403 would say that it exists).
     if not can_see_document(actor, document):
         raise NotFound.absent("document", document_id)
+    require(actor, action, case, what="document", ident=document_id)
     return document, case
 
 

@@ -1,0 +1,96 @@
+"""Every route asks the authorisation policy: walked from the app's own route table.
+
+A route added without a decision fails here. The few that need none act only
+on the caller themselves (their session, their tokens) or answer before any
+sign-in (health, the API's description); they are listed, with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+
+from records import credentials, jobs, policy
+from records.actors import SYSTEM
+from records.store import Store
+from tests.conftest import File, MakeUser, User
+
+# (method, path): why no policy decision is needed.
+NO_RECORD = {
+    ("GET", "/healthz"): "open: whether the process runs",
+    ("GET", "/readyz"): "open: whether the database and extractor answer",
+    ("GET", "/openapi.json"): "open: the API's description",
+    ("POST", "/session"): "signing in: there is no actor yet",
+    ("DELETE", "/session"): "the caller's own session",
+    ("DELETE", "/sessions"): "the caller's own sessions",
+    ("GET", "/me"): "the caller themselves",
+}
+
+
+def api_routes(app: Starlette) -> list[tuple[str, str]]:
+    mount = next(r for r in app.routes if isinstance(r, Mount) and r.path == "/api/v1")
+    return [
+        (method, route.path)
+        for route in mount.routes
+        if isinstance(route, Route)
+        for method in sorted(route.methods or ())
+        if method != "HEAD"
+    ]
+
+
+@pytest.fixture
+async def world(
+    store: Store,
+    caseworker: User,
+    make_user: MakeUser,
+    case: dict[str, Any],
+    file_document: File,
+) -> dict[str, str]:
+    """A real record for every kind of path parameter."""
+    document = await file_document("office/testPDF.pdf")
+    external = await make_user("viewer", team="board", external=True, organisation="Board")
+    job = await jobs.create_job(
+        store,
+        caseworker.actor,
+        "dossier",
+        {"_id": case["_id"]} if "_id" in case else await store.db["cases"].find_one({}),
+        {},
+    )
+    # A second token of the caseworker's, so revoking it leaves the one the client sends.
+    spare = await credentials.create_token(store, SYSTEM, caseworker.username, label="spare")
+    return {
+        "case_id": case["id"],
+        "offender_id": case["offender_id"],
+        "document_id": document["id"],
+        "job_id": str(job["_id"]),
+        "name": "recall",
+        "case_type": "recall",
+        "user_id": external.id,
+        "team": "north",
+        "token_id": spare.id,
+        "number": "1",
+    }
+
+
+async def test_policy_is_asked_by_every_api_route(
+    app: Starlette, caseworker: User, world: dict[str, str]
+) -> None:
+    silent = []
+    for method, template in api_routes(app):
+        if (method, template) in NO_RECORD:
+            continue
+        path = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: world[m.group(1)], template)
+        with policy.watching() as decisions:
+            response = await caseworker.client.request(method, path, json={})
+        if not decisions:
+            silent.append(f"{method} {template} -> {response.status_code}")
+
+    assert silent == [], "routes that answered without asking the policy"
+
+
+def test_policy_exemptions_name_routes_that_exist(app: Starlette) -> None:
+    assert set(NO_RECORD) <= set(api_routes(app))

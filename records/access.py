@@ -104,15 +104,22 @@ async def list_associations(
 
 
 def association_view(association: dict[str, Any], *, now: datetime) -> dict[str, Any]:
-    until = association.get("until")
     return {
-        "case_id": str(association["case_id"]),
+        **_grant_view(association, now=now),
         "user_id": association["user_id"],
         "username": association["username"],
+    }
+
+
+def _grant_view(grant: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+    """What associations and shares both say: the case, until when, by whom."""
+    until = grant.get("until")
+    return {
+        "case_id": str(grant["case_id"]),
         "until": iso(until) if until else None,
         "active": until is None or as_utc(until) > now,
-        "created_by": association["created_by"],
-        "created_at": iso(association["created_at"]),
+        "created_by": grant["created_by"],
+        "created_at": iso(grant["created_at"]),
     }
 
 
@@ -192,13 +199,4 @@ async def list_shares(store: Store, actor: Actor, case: dict[str, Any]) -> list[
 
 
 def share_view(shared: dict[str, Any], *, now: datetime) -> dict[str, Any]:
-    until = shared.get("until")
-    return {
-        "case_id": str(shared["case_id"]),
-        "team": shared["team"],
-        "purpose": shared["purpose"],
-        "until": iso(until) if until else None,
-        "active": until is None or as_utc(until) > now,
-        "created_by": shared["created_by"],
-        "created_at": iso(shared["created_at"]),
-    }
+    return {**_grant_view(shared, now=now), "team": shared["team"], "purpose": shared["purpose"]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -34,16 +35,8 @@ async def list_audit(request: Request) -> Response:
       422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
-    params = request.query_params
     found = await audit.list_events(
-        services(request).store,
-        actor,
-        case_id=params.get("case_id"),
-        document_id=params.get("document_id"),
-        user=params.get("user"),
-        since=query_time(request, "since"),
-        until=query_time(request, "until"),
-        **paging(request),
+        services(request).store, actor, **_filters(request), **paging(request)
     )
     return page_response(found, audit.event_view)
 
@@ -63,16 +56,7 @@ async def export_audit(request: Request) -> Response:
       403: {description: Below manager}
     """
     actor = await authenticate(request)
-    params = request.query_params
-    events = await audit.export_events(
-        services(request).store,
-        actor,
-        case_id=params.get("case_id"),
-        document_id=params.get("document_id"),
-        user=params.get("user"),
-        since=query_time(request, "since"),
-        until=query_time(request, "until"),
-    )
+    events = await audit.export_events(services(request).store, actor, **_filters(request))
 
     async def lines() -> AsyncIterator[str]:
         yield _csv_line(list(audit.CSV_COLUMNS))
@@ -84,6 +68,18 @@ async def export_audit(request: Request) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
     )
+
+
+def _filters(request: Request) -> dict[str, Any]:
+    """The filters both the list and the export take from the query string."""
+    params = request.query_params
+    return {
+        "case_id": params.get("case_id"),
+        "document_id": params.get("document_id"),
+        "user": params.get("user"),
+        "since": query_time(request, "since"),
+        "until": query_time(request, "until"),
+    }
 
 
 def _csv_line(cells: list[str]) -> str:

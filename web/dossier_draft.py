@@ -30,7 +30,11 @@ class Draft:
         return {item["document_id"] for s in self.sections for item in s["items"]}
 
     def request_sections(self) -> list[dict[str, Any]]:
-        """The sections as a dossier request names them: ids and versions only."""
+        """The sections as a dossier request names them: ids and versions only.
+
+        Empty sections stay in the draft, for documents to be added to, but not
+        in the request, as a template's empty sections are left out of it.
+        """
         return [
             {
                 "title": s["title"],
@@ -43,6 +47,7 @@ class Draft:
                 ],
             }
             for s in self.sections
+            if s["items"]
         ]
 
 

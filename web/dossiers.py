@@ -113,11 +113,26 @@ def _rename_sections(draft: Draft, form: FormData) -> None:
             section["title"] = named[:200]
 
 
+# The check speaks to API clients; on the page the same choice is a radio button.
+_API_WORDS = {
+    'ask for "document awaited" pages with options.missing = "placeholder"': (
+        'choose to put in a "document awaited" page below'
+    ),
+    "must be a list of at least one section": "add at least one document to a section",
+}
+
+
 def _add_problems(errors: FormErrors, exc: InvalidInput) -> None:
     if not exc.errors:
-        errors.add("sections", sentence(exc.detail))
+        errors.add("sections", sentence(_in_page_words(exc.detail)))
     for problem in exc.errors:
-        errors.add(_field_id(problem.field), sentence(problem.message))
+        errors.add(_field_id(problem.field), sentence(_in_page_words(problem.message)))
+
+
+def _in_page_words(message: str) -> str:
+    for api, page_words in _API_WORDS.items():
+        message = message.replace(api, page_words)
+    return message
 
 
 def _field_id(name: str) -> str:

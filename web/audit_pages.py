@@ -22,6 +22,7 @@ from web.page import page
 
 EVENTS_PER_PAGE = 50
 DETAIL_CHARS = 200
+HASH_CHARS = 12
 
 
 async def case_audit(request: Request) -> Response:
@@ -88,6 +89,8 @@ def _detail(detail: dict[str, Any]) -> str:
     parts = []
     for key, value in detail.items():
         shown = value if isinstance(value, str) else json.dumps(value, default=str)
+        if key == "sha256" and len(shown) > HASH_CHARS:
+            shown = shown[:HASH_CHARS] + "…"  # the prefix names the bytes; the API has the whole
         parts.append(f"{key.replace('_', ' ')}: {shown}")
     text = "; ".join(parts)
     return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"

@@ -28,6 +28,13 @@ CASES_IN_FILTER = 100
 # Tantivy marks a hit with <b>...</b> and escapes the rest; nothing else is trusted.
 _MARKS = re.compile(r"(</?b>)")
 _ENDS = ("from", "to")
+# The form's fields, as the query string carries them back.
+_FIELDS = (
+    "q",
+    "case_id",
+    "doc_type",
+    *(f"{end}-{part}" for end in _ENDS for part in ("day", "month", "year")),
+)
 
 
 def highlighted(snippet: str) -> Markup:
@@ -79,14 +86,6 @@ async def search_page(request: Request) -> Response:
         case_options=await _case_options(store, signed_in.actor),
         type_options=await _type_options(store),
     )
-
-
-_FIELDS = (
-    "q",
-    "case_id",
-    "doc_type",
-    *(f"{end}-{part}" for end in _ENDS for part in ("day", "month", "year")),
-)
 
 
 async def _search(

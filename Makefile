@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.transfer
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.dossier
+	$(BIN)/python -m bench.pages
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,9 +20,19 @@ from records.store import Store
 
 
 async def propose(
-    store: Store, actor: Actor, case: dict[str, Any], template_name: str, *, review: bool = False
+    store: Store,
+    actor: Actor,
+    case: dict[str, Any],
+    template_name: str,
+    *,
+    review: bool = False,
+    keep_empty: bool = False,
 ) -> dict[str, Any]:
-    """The template applied to the case; for review, it can be sent back to build as it stands."""
+    """The template applied to the case; for review, it can be sent back to build as it stands.
+
+    keep_empty keeps the sections nothing went into, in their place, for an
+    editor that lets documents be added to them.
+    """
     require(actor, Action.DOCUMENT_READ, case, what="case")
     template = await get_template(store, template_name)
     suits = template.get("case_types") or []
@@ -65,7 +75,7 @@ async def propose(
         "title": f"{template['title']}: {case.get('title', '')}".rstrip(": "),
         "template": template["_id"],
         # Sections nothing went into are named apart, not sent back as empty headings.
-        "sections": [section for section in sections if section["items"]],
+        "sections": [section for section in sections if section["items"] or keep_empty],
         "empty_sections": [section["title"] for section in sections if not section["items"]],
         "options": options,
         "unplaced": [_item(d) for d in filed if str(d["_id"]) not in placed],

@@ -90,7 +90,7 @@ async def _started(
     if chosen == _EMPTY or not chosen:
         draft = Draft([{"title": "Documents", "divider": False, "items": []}])
         return draft, f"Dossier: {case['title']}"[:200], dict(DEFAULTS)
-    proposal = await propose(store, actor, case, chosen)
+    proposal = await propose(store, actor, case, chosen, keep_empty=True)
     options = {**DEFAULTS, **proposal["options"]}
     return dossier_draft.from_proposal(proposal), proposal["title"][:200], options
 

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web import home, signin
+from web import cases, documents, home, offenders, signin, uploads
 
 
 def _page(
@@ -27,4 +27,8 @@ routes = [
     _page("/sign-in/enrol", signin.enrol, "POST"),
     _page("/sign-out", signin.sign_out_form),
     _page("/sign-out", signin.sign_out, "POST"),
+    *offenders.routes,
+    *cases.routes,
+    *uploads.routes,
+    *documents.routes,
 ]

@@ -279,14 +279,14 @@ class _FormReceiver(_Receiver):
 async def receive_form(
     request: Request, store: Store, *, max_bytes: int, before_file: FieldsCheck
 ) -> AsyncIterator[FormUpload]:
-    """A page's multipart form, each file streamed to GridFS; on failure all are discarded."""
+    """A page's multipart form, each file streamed to GridFS; those left unfiled are discarded."""
     boundary = _boundary(request)
     _check_declared_length(request, max_bytes * MAX_FORM_FILES)
     upload = FormUpload()
 
     try:
-        stack = AsyncExitStack()
-        try:
+        # A file part that fails mid-way is closed, and so discarded, by the stack.
+        async with AsyncExitStack() as stack:
             receiver = _FormReceiver(store, upload, stack, max_bytes, before_file)
             events = _Events()
             parser = MultipartParser(boundary, cast("MultipartCallbacks", events.callbacks()))
@@ -301,12 +301,10 @@ async def receive_form(
                 raise MalformedInput(f"the multipart body is malformed: {exc}") from exc
             if not events.finished:
                 raise MalformedInput("the multipart body ended before its closing boundary")
-        finally:
-            await stack.aclose()
         yield upload
-    except BaseException:
-        # Discarding a committed file is a no-op (records.files.discard), so
-        # the documents already filed keep their bytes.
+    finally:
+        # Whatever the caller did not file goes now, not at the next sweep;
+        # discarding a committed file is a no-op (records.files.discard), so
+        # the documents filed keep their bytes.
         for stored in upload.stored.values():
             await files.discard(store, stored.file_id)
-        raise

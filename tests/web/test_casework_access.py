@@ -130,6 +130,7 @@ async def test_casework_upload_files_a_document_without_javascript(
 ) -> None:
     token = await signed_in(pages_client, caseworker)
     data, files = upload_form(token)
+    files["file-9"] = ("stray.pdf", PDF, "application/pdf")  # no row of the form
 
     filed = await pages_client.post(f"/cases/{case['id']}/upload", data=data, files=files)
 
@@ -137,6 +138,8 @@ async def test_casework_upload_files_a_document_without_javascript(
     assert filed.headers["location"] == f"/cases/{case['id']}?uploaded=1"
     page = await pages_client.get(filed.headers["location"])
     assert "1 document was uploaded." in page.text and "Licence" in page.text
+    # The stray part's bytes are gone at once, not left for the sweep.
+    assert await store.db["fs.files"].count_documents({}) == 1
 
 
 async def test_casework_offender_search_finds_by_date_of_birth_and_number(
@@ -157,3 +160,22 @@ async def test_casework_offender_search_finds_by_date_of_birth_and_number(
     assert "EXAMPLE, Alex Sam" in by_birth.text
     assert "EXAMPLE, Alex Sam" in by_number.text
     assert wrong_day.status_code == 422 and "Date of birth must be a real date" in wrong_day.text
+
+
+async def test_casework_upload_with_a_problem_files_nothing_and_keeps_what_was_typed(
+    pages_client: httpx.AsyncClient, caseworker: User, case: dict[str, Any], store: Any
+) -> None:
+    token = await signed_in(pages_client, caseworker)
+    data, files = upload_form(token)
+    typed = '"><b>bold</b>'
+    data |= {"title-1": typed, "date-1-day": "31", "date-1-month": "2", "date-1-year": "2026"}
+    files["file-2"] = ("letter.pdf", PDF, "application/pdf")
+
+    refused = await pages_client.post(f"/cases/{case['id']}/upload", data=data, files=files)
+
+    assert refused.status_code == 422
+    assert '<a href="#date-1-day">The date of document 1 must be a real date</a>' in refused.text
+    assert '<a href="#title-2">Enter a title for document 2 (letter.pdf)</a>' in refused.text
+    assert "&#34;&gt;&lt;b&gt;bold&lt;/b&gt;" in refused.text and "<b>bold" not in refused.text
+    assert await store.db["documents"].count_documents({}) == 0
+    assert await store.db["fs.files"].count_documents({}) == 0

@@ -86,6 +86,7 @@ async def _render(
     values: dict[str, str] | None = None,
     status: int = 200,
     checkin_errors: FormErrors | None = None,
+    stale: bool = False,
 ) -> Response:
     signed_in = await session.signed_in(request)
     actor = signed_in.actor
@@ -135,6 +136,7 @@ async def _render(
         checkin_errors=checkin_errors or FormErrors(),
         values=values if values is not None else _values_of(document),
         done=DONE.get(request.query_params.get("done", "")),
+        stale=stale,
     )
 
 
@@ -176,6 +178,7 @@ async def edit(request: Request) -> Response:
     }
 
     errors = FormErrors()
+    stale = False
     if not values["title"]:
         errors.add("title", "Enter a title")
     document_date = read_date(values, "document_date", errors, label="Document date")
@@ -198,11 +201,14 @@ async def edit(request: Request) -> Response:
             errors.add("title", STALE)
             # Their words stay in the form; saving again now applies them to what is current.
             values["revision"] = str(document["revision"])
+            stale = True
         except InvalidInput as exc:
             add_problems(errors, exc, ids=EDIT_IDS)
         else:
             return _back(document_id, "saved")
-    return await _render(request, document, case, errors=errors, values=values, status=422)
+    return await _render(
+        request, document, case, errors=errors, values=values, status=422, stale=stale
+    )
 
 
 async def check_out(request: Request) -> Response:

@@ -104,6 +104,7 @@ async def test_casework_from_offender_search_to_a_new_version(
     summary = await page.text_content(".govuk-error-summary") or ""
     assert "Someone else changed this document since you opened it" in summary
     assert await page.input_value("#title") == "Licence as revised by me"
+    assert await page.is_visible("[data-testid=stale]")
     assert await page.text_content("[data-testid=document-title]") == "Licence (signed)"
     await page.click("button:has-text('Save changes')")
     await browsing.check("document-saved")

@@ -71,8 +71,12 @@ async def test_casework_from_offender_search_to_a_new_version(
     await page.fill("#date-1-day", "2")
     await page.fill("#date-1-month", "3")
     await page.fill("#date-1-year", "2026")
+    posts: list[str] = []
+    page.on("request", lambda sent: posts.append(sent.url) if sent.method == "POST" else None)
     await page.click("button:has-text('Upload')")
     await page.wait_for_url(f"**/cases/{case['id']}?uploaded=3")
+    # With JavaScript each file went on its own, to show its own progress.
+    assert [url.rsplit("/", 1)[-1] for url in posts] == ["upload"] * 3
     await browsing.check("case-uploaded")
 
     assert await page.locator("[data-testid=document-row]").count() == 3

@@ -147,18 +147,30 @@ MAX_WORD = 64
 
 
 async def search_offenders(
-    store: Store, actor: Actor, q: str | None, *, limit: int | None, cursor: str | None
+    store: Store,
+    actor: Actor,
+    q: str | None,
+    *,
+    limit: int | None,
+    cursor: str | None,
+    born: str | None = None,
 ) -> Page:
-    """Match names and aliases by prefix, identifiers exactly (case-insensitive)."""
+    """Match names and aliases by prefix, identifiers exactly (case-insensitive).
+
+    born, a date as YYYY-MM-DD, keeps only the people born that day.
+    """
     require(actor, Action.OFFENDER_READ, what="offender")
-    query: dict[str, Any] = {}
+    clauses: list[dict[str, Any]] = []
     if q and q.strip():
         words = q.strip().split()
         if len(q) > MAX_QUERY or any(len(word) > MAX_WORD for word in words):
             raise InvalidInput.field(
                 "q", f"must be at most {MAX_QUERY} characters, words at most {MAX_WORD}"
             )
-        query = {"$and": [_word_clause(w) for w in words[:5]]}
+        clauses.extend(_word_clause(w) for w in words[:5])
+    if born:
+        clauses.append({"date_of_birth": born})
+    query: dict[str, Any] = {"$and": clauses} if clauses else {}
     return await page(store.db[OFFENDERS], query, limit=limit, cursor=cursor)
 
 

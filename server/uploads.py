@@ -7,7 +7,7 @@ and hand each piece of the file part straight to a records FileSink.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -194,3 +194,117 @@ async def receive_upload(
         if upload.stored is not None:
             await files.discard(store, upload.stored.file_id)
         raise
+
+
+# A page's upload form: several files, each with its own fields.
+MAX_FORM_FIELDS = 96
+MAX_FORM_FILES = 10
+
+
+@dataclass
+class FormUpload:
+    """Several file parts (by part name) and the fields around them."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    stored: dict[str, StoredFile] = field(default_factory=dict)
+
+
+FieldsCheck = Callable[[dict[str, str]], None]
+
+
+class _FormReceiver(_Receiver):
+    """Any number of named file parts; an empty one (no file chosen) is skipped.
+
+    before_file sees the fields received so far as each file part begins, so a
+    page's CSRF token, sent first, is checked before a byte is stored.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        upload: FormUpload,
+        stack: AsyncExitStack,
+        max_bytes: int,
+        before_file: FieldsCheck,
+    ) -> None:
+        # The fields land in the form's own dict, checked as the API's are.
+        super().__init__(store, Upload(fields=upload.fields), stack, max_bytes)
+        self.form = upload
+        self.before_file = before_file
+        self.file_part: str | None = None
+        self.skipping = False
+
+    async def _start_part(self, headers: dict[str, bytes]) -> None:
+        _, options = parse_options_header(headers.get("content-disposition"))
+        name = _decode(options.get(b"name", b""), "a part name")
+        self.skipping = False
+        if b"filename" not in options:
+            self.fields_count += 1
+            if self.fields_count > MAX_FORM_FIELDS:
+                raise MalformedInput(f"the form has more than {MAX_FORM_FIELDS} fields")
+            self.field_name, self.field_value = name, bytearray()
+            return
+
+        self.before_file(self.form.fields)
+        raw_name = _decode(options.get(b"filename", b""), "the filename")
+        if not raw_name.strip():
+            self.skipping = True  # a file input left empty
+            return
+        if name in self.form.stored or len(self.form.stored) >= MAX_FORM_FILES:
+            raise MalformedInput(f"send at most {MAX_FORM_FILES} files, each part once")
+        self.file_part = name
+        self.sink = await self.stack.enter_async_context(
+            FileSink(self.store, check_filename(raw_name), max_bytes=self.max_bytes)
+        )
+
+    async def _data(self, data: bytes) -> None:
+        if not self.skipping:
+            await super()._data(data)
+
+    async def _end_part(self) -> None:
+        if self.skipping:
+            self.skipping = False
+            return
+        if self.sink is not None:
+            sink, self.sink = self.sink, None
+            await self.stack.aclose()
+            assert sink.stored is not None and self.file_part is not None
+            self.form.stored[self.file_part] = sink.stored
+            self.file_part = None
+            return
+        await super()._end_part()
+
+
+@asynccontextmanager
+async def receive_form(
+    request: Request, store: Store, *, max_bytes: int, before_file: FieldsCheck
+) -> AsyncIterator[FormUpload]:
+    """A page's multipart form, each file streamed to GridFS; those left unfiled are discarded."""
+    boundary = _boundary(request)
+    _check_declared_length(request, max_bytes * MAX_FORM_FILES)
+    upload = FormUpload()
+
+    try:
+        # A file part that fails mid-way is closed, and so discarded, by the stack.
+        async with AsyncExitStack() as stack:
+            receiver = _FormReceiver(store, upload, stack, max_bytes, before_file)
+            events = _Events()
+            parser = MultipartParser(boundary, cast("MultipartCallbacks", events.callbacks()))
+            try:
+                async for chunk in request.stream():
+                    parser.write(chunk)
+                    for kind, value in events.take():
+                        await receiver.handle(kind, value)
+            except ClientDisconnect as exc:
+                raise MalformedInput("the client disconnected before the upload finished") from exc
+            except ValueError as exc:
+                raise MalformedInput(f"the multipart body is malformed: {exc}") from exc
+            if not events.finished:
+                raise MalformedInput("the multipart body ended before its closing boundary")
+        yield upload
+    finally:
+        # Whatever the caller did not file goes now, not at the next sweep;
+        # discarding a committed file is a no-op (records.files.discard), so
+        # the documents filed keep their bytes.
+        for stored in upload.stored.values():
+            await files.discard(store, stored.file_id)

@@ -48,6 +48,7 @@ async def _case_rows(store: Store, found: list[dict[str, Any]]) -> list[dict[str
     )
     return [
         {
+            "id": str(c["_id"]),
             "title": c["title"],
             "case_type": c["case_type"].replace("_", " "),
             "state": c["state"].replace("_", " "),

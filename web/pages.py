@@ -8,7 +8,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web import audit_pages, dossiers, home, job_pages, search_pages, signin
+from web import (
+    audit_pages,
+    cases,
+    documents,
+    dossiers,
+    home,
+    job_pages,
+    offenders,
+    search_pages,
+    signin,
+    uploads,
+)
 
 
 def _page(
@@ -31,4 +42,8 @@ routes = [
     *dossiers.routes,
     *job_pages.routes,
     *audit_pages.routes,
+    *offenders.routes,
+    *cases.routes,
+    *uploads.routes,
+    *documents.routes,
 ]

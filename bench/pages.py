@@ -86,8 +86,7 @@ PAGES = [
         lambda s, n: _search_address(s.queries[n]),
         shows='data-testid="results"',
     ),
-    # The case page arrives on another branch; until then its route answers 404.
-    TimedPage("case page, 500 documents", lambda s, n: f"/cases/{s.big_case_id}", shows="</table>"),
+    TimedPage("case page, 500 documents", lambda s, n: f"/cases/{s.big_case_id}", shows="data-testid=\"document-row\""),
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
@@ -94,3 +95,44 @@ async def test_policy_is_asked_by_every_api_route(
 
 def test_policy_exemptions_name_routes_that_exist(app: Starlette) -> None:
     assert set(NO_RECORD) <= set(api_routes(app))
+
+
+# Pages that show no record, or only the caller's own: signing in and out, and
+# health. Every other page is asked for with ?q=toolkit, so search answers too.
+PAGES_WITHOUT_RECORD = {
+    "/sign-in": "signing in: there is no actor yet",
+    "/sign-in/code": "signing in",
+    "/sign-in/enrol": "signing in",
+    "/sign-out": "the caller's own session",
+    "/healthz": "open: whether the process runs",
+    "/readyz": "open: whether the database and extractor answer",
+}
+
+
+def page_routes(app: Starlette) -> list[str]:
+    return [
+        route.path
+        for route in app.routes
+        if isinstance(route, Route) and "GET" in (route.methods or ()) and route.path != "/api/v1"
+    ]
+
+
+async def test_policy_is_asked_by_every_page(
+    app: Starlette, caseworker: User, world: dict[str, str]
+) -> None:
+    from tests.web.test_casework_pages_access import signed_in
+
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40300))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+        await signed_in(browser, caseworker)
+        silent = []
+        for template in page_routes(app):
+            if template in PAGES_WITHOUT_RECORD:
+                continue
+            path = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: world[m.group(1)], template)
+            with policy.watching() as decisions:
+                response = await browser.get(path, params={"q": "toolkit"})
+            if not decisions:
+                silent.append(f"GET {template} -> {response.status_code}")
+
+    assert silent == [], "pages that answered without asking the policy"

@@ -1,4 +1,4 @@
-"""The home page: the cases the user may see, and the documents they have checked out."""
+"""The home page: the cases the user may see, their check-outs, and what they did last."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from records import cases, locks, offenders
+from records import audit, cases, locks, offenders
 from records.store import Store
 from server.state import services
 from web import session
@@ -32,6 +32,10 @@ async def home(request: Request) -> Response:
     )
     open_cases = [c for c in listed.items if c["state"] not in CLOSED_STATES]
     held = await locks.held_by(store, signed_in.actor)
+    # The user's own latest events: what they did last, as the audit holds it.
+    recent = await audit.list_events(
+        store, signed_in.actor, user=signed_in.actor.username, limit=10
+    )
 
     return await page(
         request,
@@ -39,6 +43,7 @@ async def home(request: Request) -> Response:
         cases=await _case_rows(store, open_cases),
         next_cursor=listed.next_cursor,
         held=[_held_row(d) for d in held],
+        recent=[_recent_row(e) for e in recent.items],
     )
 
 
@@ -66,3 +71,7 @@ def _held_row(document: dict[str, Any]) -> dict[str, Any]:
         "protective_marking": document["protective_marking"],
         "lock_expires_at": document["lock"]["expires_at"],
     }
+
+
+def _recent_row(event: dict[str, Any]) -> dict[str, Any]:
+    return {"at": event["at"], "action": event["action"].replace(".", " ").replace("_", " ")}

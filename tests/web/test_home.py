@@ -28,6 +28,8 @@ async def test_home_lists_open_cases_and_check_outs(
     assert "EXAMPLE, Alex Sam" in row
     held = browsing.page.locator("[data-testid=checked-out] tbody tr")
     assert document["title"] in (await held.first.text_content() or "")
+    recent = await browsing.page.text_content("[data-testid=recent-activity]") or ""
+    assert "session create" in recent and "lock acquire" in recent
 
 
 async def test_home_shows_no_case_of_another_team(

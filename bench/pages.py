@@ -86,7 +86,11 @@ PAGES = [
         lambda s, n: _search_address(s.queries[n]),
         shows='data-testid="results"',
     ),
-    TimedPage("case page, 500 documents", lambda s, n: f"/cases/{s.big_case_id}", shows="data-testid=\"document-row\""),
+    TimedPage(
+        "case page, 500 documents",
+        lambda s, n: f"/cases/{s.big_case_id}",
+        shows='data-testid="document-row"',
+    ),
 ]
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import pikepdf
 from bson import ObjectId
+from pymongo.errors import PyMongoError
 
 from dossier_builder.bundle import Assembly, Options, Section, Source, assemble
 from dossier_builder.convert import to_pdf
@@ -57,6 +58,12 @@ class DossierWorker:
         while not stop.is_set():
             try:
                 worked = await self.run_once()
+            except PyMongoError as exc:
+                # The database went away for a moment (a restart); claimed jobs keep their lease.
+                logger.warning(
+                    "dossier.worker.database_unavailable", extra={"error": type(exc).__name__}
+                )
+                worked = False
             except Exception:
                 # The job's lease runs out and it is claimed again (at most
                 # jobs.MAX_ATTEMPTS times); this worker goes on with others.

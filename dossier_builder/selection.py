@@ -33,7 +33,8 @@ async def propose(
     keep_empty keeps the sections nothing went into, in their place, for an
     editor that lets documents be added to them.
     """
-    require(actor, Action.DOCUMENT_READ, case, what="case")
+    # A proposal lists every document of the case: for those who may build dossiers.
+    require(actor, Action.DOCUMENT_WRITE, case, what="case")
     template = await get_template(store, template_name)
     suits = template.get("case_types") or []
     if suits and case.get("case_type") not in suits:

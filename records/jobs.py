@@ -130,7 +130,8 @@ async def get_job(store: Store, actor: Actor, job_id: str) -> dict[str, Any]:
     """The job, if the actor may read its case; otherwise reported as absent."""
     oid = parse_id(job_id, kind="job")
     job = await store.db[JOBS].find_one({"_id": oid})
-    if job is None:
+    # External users build nothing; a job would show them a dossier not shared with them.
+    if job is None or actor.external:
         raise NotFound.absent("job", job_id)
     try:
         await cases.get_case(store, actor, job["case_id"], action=Action.CASE_READ)

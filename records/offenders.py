@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from records import audit
 from records.actors import Actor
-from records.errors import Duplicate, InvalidInput, NotFound
+from records.errors import Duplicate, Forbidden, InvalidInput, NotFound
 from records.paging import Page, page
 from records.policy import Action, require
 from records.store import Store, iso, parse_id
@@ -119,6 +119,7 @@ async def update_offender(
     current = await store.db[OFFENDERS].find_one({"_id": oid})
     if current is None:
         raise NotFound.absent("offender", offender_id)
+    await _require_a_case_of_ours(store, actor, oid)
     changes = {name: value for name, value in asked.items() if current.get(name) != value}
     if not changes:
         return current  # nothing would change: no new revision, no event
@@ -209,3 +210,25 @@ def offender_view(offender: dict[str, Any]) -> dict[str, Any]:
 
 async def get_offender_by_oid(store: Store, oid: ObjectId) -> dict[str, Any] | None:
     return await store.db[OFFENDERS].find_one({"_id": oid})
+
+
+async def _require_a_case_of_ours(store: Store, actor: Actor, oid: ObjectId) -> None:
+    """Offenders are one register, read by every team; changed only by a team working on them.
+
+    A team with a case about the offender may correct their record (as may an
+    administrator); so may anyone while no case is open about them yet, as
+    the record is being set up. Another team's caseworker may not.
+    """
+    if actor.level == "admin":
+        return
+    # Imported here: cases imports this module to name a case's offender.
+    from records.cases import CASES
+
+    about = store.db[CASES]
+    if await about.count_documents({"offender_id": oid}, limit=1) == 0:
+        return
+    if await about.count_documents({"offender_id": oid, "team": actor.team}, limit=1) == 0:
+        raise Forbidden(
+            "only a team with a case about this offender, or an administrator, may change "
+            "their record"
+        )

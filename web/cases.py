@@ -80,6 +80,7 @@ async def case_page(request: Request) -> Response:
         unfiled=unfiled,
         next_cursor=listed.next_cursor,
         may_upload=allows(actor, Action.DOCUMENT_WRITE, case),
+        may_read_audit=not actor.external,
         uploaded=int(uploaded) if uploaded.isdigit() and len(uploaded) < 3 else 0,
     )
 

@@ -33,9 +33,12 @@ async def home(request: Request) -> Response:
     open_cases = [c for c in listed.items if c["state"] not in CLOSED_STATES]
     held = await locks.held_by(store, signed_in.actor)
     # The user's own latest events: what they did last, as the audit holds it.
-    recent = await audit.list_events(
-        store, signed_in.actor, user=signed_in.actor.username, limit=10
-    )
+    # External users may not read the audit trail, their own part of it included.
+    recent = None
+    if not signed_in.actor.external:
+        recent = await audit.list_events(
+            store, signed_in.actor, user=signed_in.actor.username, limit=10
+        )
 
     return await page(
         request,
@@ -43,7 +46,8 @@ async def home(request: Request) -> Response:
         cases=await _case_rows(store, open_cases),
         next_cursor=listed.next_cursor,
         held=[_held_row(d) for d in held],
-        recent=[_recent_row(e) for e in recent.items],
+        recent=[_recent_row(e) for e in recent.items] if recent else [],
+        show_activity=recent is not None,
     )
 
 

@@ -212,3 +212,46 @@ async def test_external_association_refuses_bad_requests(
     assert {p["field"] for p in malformed.json()["errors"]} == {"user_id", "until", "x"}
     assert by_viewer.status_code == 403
     assert by_stranger.status_code == 404
+
+
+async def test_external_user_sees_no_proposal_and_no_job(
+    caseworker: User,
+    panel_member: User,
+    case: dict[str, Any],
+    filed: dict[str, dict[str, Any]],
+) -> None:
+    await associate(caseworker, case["id"], panel_member)
+    body = {
+        "title": "D",
+        "sections": [{"title": "S", "items": [{"document_id": filed["shared"]["id"]}]}],
+        "options": {"missing": "placeholder"},
+    }
+    job = (await caseworker.client.post(f"/cases/{case['id']}/dossiers", json=body)).json()
+
+    proposal = await panel_member.client.get(
+        f"/cases/{case['id']}/dossier-selection", params={"template": "recall"}
+    )
+    seen = await panel_member.client.get(f"/jobs/{job['job_id']}")
+
+    # The proposal would list every document of the case, shared or not.
+    assert proposal.status_code == 403
+    assert "Internal note" not in proposal.text
+    assert seen.status_code == 404
+
+
+async def test_external_user_home_page_and_case_page_open_without_the_audit(
+    app: Any, caseworker: User, panel_member: User, case: dict[str, Any]
+) -> None:
+    from tests.web.test_casework_pages_access import signed_in
+
+    await associate(caseworker, case["id"], panel_member)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 40400))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+        await signed_in(browser, panel_member)
+        home = await browser.get("/")
+        case_page = await browser.get(f"/cases/{case['id']}")
+
+    assert home.status_code == 200
+    assert "recent activity" not in home.text
+    assert case_page.status_code == 200
+    assert f"/cases/{case['id']}/audit" not in case_page.text

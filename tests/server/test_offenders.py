@@ -462,3 +462,20 @@ async def test_offender_list_limit_must_be_plain_digits(caseworker: User, limit:
     assert response.status_code == 422
     assert error_fields(response) == ["limit"]
     assert len(response.json()["detail"]) < 200
+
+
+async def test_offender_changed_only_by_a_team_with_a_case_about_them(
+    caseworker: User, make_user: MakeUser, offender: dict[str, Any], case: dict[str, Any]
+) -> None:
+    assert case["offender_id"] == offender["id"]
+    stranger = await make_user("caseworker", team="north")
+    admin = await make_user("admin", team="hq")
+    change = {"given_names": "Changed"}
+
+    refused = await stranger.client.patch(f"/offenders/{offender['id']}", json=change)
+    allowed = await caseworker.client.patch(f"/offenders/{offender['id']}", json=change)
+    by_admin = await admin.client.patch(f"/offenders/{offender['id']}", json={"given_names": "A"})
+
+    assert refused.status_code == 403 and "team with a case" in refused.json()["detail"]
+    assert allowed.status_code == 200, allowed.text
+    assert by_admin.status_code == 200, by_admin.text

@@ -56,43 +56,59 @@ async def record(
         "case_id": case_id,
         "document_id": document_id,
     }
-    committed = session is None or not session.in_transaction
+    if session is not None and session.in_transaction:
+        # Store.transaction holds the process's audit lock for the whole transaction.
+        await _append(store, event, session)
+        return
+    async with store.audit_lock:
+        await _append(store, event, None)
+
+
+async def _append(store: Store, event: dict[str, Any], session: AsyncClientSession | None) -> None:
+    """Number, link and insert the event; the caller holds the process's audit lock.
+
+    The lock keeps this process's writers in single file, so they never race
+    each other for a place; other processes may still take one first, which
+    the unique index on seq refuses, and the event tries the next place (or,
+    inside a transaction, the whole transaction is tried again).
+    """
+    in_transaction = session is not None and session.in_transaction
     for _ in range(RACE_ATTEMPTS):
-        seq, prev = await _tail(store, session, committed=committed)
+        seq, prev = await _tail(store, session)
         event.update(seq=seq + 1, prev=prev)
         event["hash"] = digest(event)
         try:
-            # A unique index on seq: of two writers at the same place, one wins.
             await store.db[COLLECTION].insert_one(dict(event), session=session)
         except DuplicateKeyError as exc:
             if "seq" not in ((exc.details or {}).get("keyPattern") or {}):
                 raise  # another rule refused the event: the write it records must fail too
-            if not committed:
+            store.audit_tail = None
+            if in_transaction:
                 raise AuditRace("the audit chain moved on; the transaction is retried") from exc
             continue
-        if committed:
-            store.audit_tail = (event["seq"], event["hash"])
+        # A hint only: if the transaction rolls back, _tail finds the event missing.
+        store.audit_tail = (event["seq"], event["hash"])
         return
     raise AuditRace("the audit trail is busy; try again in a moment")
 
 
-async def _tail(
-    store: Store, session: AsyncClientSession | None, *, committed: bool
-) -> tuple[int, str]:
+async def _tail(store: Store, session: AsyncClientSession | None) -> tuple[int, str]:
     """The chain's last event (sequence, hash), from the hint and then by exact lookups."""
     events = store.db[COLLECTION]
     tail = store.audit_tail
+    if tail is not None:
+        # The hint may name an event whose transaction rolled back: check it is there.
+        hinted = await events.find_one({"seq": tail[0]}, {"hash": 1}, session=session)
+        if hinted is None or hinted.get("hash") != tail[1]:
+            tail = None
     if tail is None:
         last = await events.find_one(
             {"seq": {"$gt": 0}}, {"seq": 1, "hash": 1}, sort=[("seq", -1)], session=session
         )
         tail = (last["seq"], last["hash"]) if last else (0, GENESIS)
-    # Others (other processes, committed transactions) may have written since.
+    # Other processes may have written since.
     while (later := await events.find_one({"seq": tail[0] + 1}, session=session)) is not None:
         tail = (later["seq"], later["hash"])
-    if committed:
-        # Only what is committed is a safe hint: a transaction may still roll back.
-        store.audit_tail = tail
     return tail
 
 

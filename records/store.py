@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,6 +63,9 @@ class Store:
     # The newest audit event this process knows of (sequence, hash): a hint
     # that saves a search for the chain's end on each event (records.audit).
     audit_tail: tuple[int, str] | None = None
+    # Audit events of this process are appended one at a time (records.audit);
+    # a transaction holds it from start to commit, as its event is written inside.
+    audit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def bucket(self) -> AsyncGridFSBucket:
@@ -83,7 +87,7 @@ class Store:
         """
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
-                async with self.client.start_session() as session:
+                async with self.audit_lock, self.client.start_session() as session:
                     return await session.with_transaction(body)
             except AuditRace:
                 if attempt == TRANSACTION_ATTEMPTS - 1:

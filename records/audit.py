@@ -82,12 +82,13 @@ async def _append(store: Store, event: dict[str, Any], session: AsyncClientSessi
         except DuplicateKeyError as exc:
             if "seq" not in ((exc.details or {}).get("keyPattern") or {}):
                 raise  # another rule refused the event: the write it records must fail too
-            store.audit_tail = None
+            store.audit_tail, store.audit_tail_committed = None, False
             if in_transaction:
                 raise AuditRace("the audit chain moved on; the transaction is retried") from exc
             continue
-        # A hint only: if the transaction rolls back, _tail finds the event missing.
+        # Inside a transaction, a hint only until it commits (Store.transaction says so).
         store.audit_tail = (event["seq"], event["hash"])
+        store.audit_tail_committed = not in_transaction
         return
     raise AuditRace("the audit trail is busy; try again in a moment")
 
@@ -96,7 +97,7 @@ async def _tail(store: Store, session: AsyncClientSession | None) -> tuple[int, 
     """The chain's last event (sequence, hash), from the hint and then by exact lookups."""
     events = store.db[COLLECTION]
     tail = store.audit_tail
-    if tail is not None:
+    if tail is not None and not store.audit_tail_committed:
         # The hint may name an event whose transaction rolled back: check it is there.
         hinted = await events.find_one({"seq": tail[0]}, {"hash": 1}, session=session)
         if hinted is None or hinted.get("hash") != tail[1]:

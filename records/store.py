@@ -63,6 +63,8 @@ class Store:
     # The newest audit event this process knows of (sequence, hash): a hint
     # that saves a search for the chain's end on each event (records.audit).
     audit_tail: tuple[int, str] | None = None
+    # Whether that event is known to be committed (not in a transaction that may roll back).
+    audit_tail_committed: bool = False
     # Audit events of this process are appended one at a time (records.audit);
     # a transaction holds it from start to commit, as its event is written inside.
     audit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -88,7 +90,10 @@ class Store:
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
                 async with self.audit_lock, self.client.start_session() as session:
-                    return await session.with_transaction(body)
+                    done = await session.with_transaction(body)
+                    # Committed: the events it wrote are there, the hint need not be checked.
+                    self.audit_tail_committed = self.audit_tail is not None
+                    return done
             except AuditRace:
                 if attempt == TRANSACTION_ATTEMPTS - 1:
                     raise

@@ -173,3 +173,20 @@ def test_audit_csv_row_defuses_cells_a_spreadsheet_would_run() -> None:
         '\'=HYPERLINK("http://x")',
     ]
     assert row[5] == '{"title": "+1"}' and row[6] == "'-1"
+
+
+async def test_audit_chain_stays_whole_when_a_transaction_rolls_back_its_event(
+    store: Store,
+) -> None:
+    await write(store, 2)
+
+    async def body(session: AsyncClientSession) -> None:
+        await audit.record(store, ALICE, "case.update", "case:1", session=session)
+        raise RuntimeError("the write this event records failed")
+
+    with pytest.raises(RuntimeError):
+        await store.transaction(body)
+    await write(store, 1)
+
+    assert [e["seq"] for e in await chain(store)] == [1, 2, 3]
+    assert (await verify(store, audit.COLLECTION)).broken is None

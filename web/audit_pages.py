@@ -29,23 +29,8 @@ async def case_audit(request: Request) -> Response:
     signed_in = await session.signed_in(request)
     store = services(request).store
     case = await cases.get_case(store, signed_in.actor, request.path_params["case_id"])
-    found = await audit.list_events(
-        store,
-        signed_in.actor,
-        case_id=str(case["_id"]),
-        limit=EVENTS_PER_PAGE,
-        cursor=request.query_params.get("cursor") or None,
-    )
-    return await page(
-        request,
-        "audit.html",
-        heading="Audit trail",
-        caption=case["title"],
-        back=f"/cases/{case['_id']}",
-        here=f"/cases/{case['_id']}/audit",
-        events=[_event(e) for e in found.items],
-        next_cursor=found.next_cursor,
-        everyone=signed_in.actor.at_least("manager"),
+    return await _trail(
+        request, signed_in, f"/cases/{case['_id']}", case["title"], {"case_id": str(case["_id"])}
     )
 
 
@@ -54,20 +39,38 @@ async def document_audit(request: Request) -> Response:
     store = services(request).store
     document_id = request.path_params["document_id"]
     document, _ = await documents.load(store, signed_in.actor, document_id, Action.DOCUMENT_READ)
+    return await _trail(
+        request,
+        signed_in,
+        f"/documents/{document['_id']}",
+        document["title"],
+        {"document_id": str(document["_id"])},
+    )
+
+
+async def _trail(
+    request: Request,
+    signed_in: session.WebSession,
+    back: str,
+    caption: str,
+    record: dict[str, str],
+) -> Response:
+    """A page of the events of a record the caller could open; list_events applies the rules."""
     found = await audit.list_events(
-        store,
+        services(request).store,
         signed_in.actor,
-        document_id=str(document["_id"]),
         limit=EVENTS_PER_PAGE,
         cursor=request.query_params.get("cursor") or None,
+        case_id=record.get("case_id"),
+        document_id=record.get("document_id"),
     )
     return await page(
         request,
         "audit.html",
         heading="Audit trail",
-        caption=document["title"],
-        back=f"/documents/{document['_id']}",
-        here=f"/documents/{document['_id']}/audit",
+        caption=caption,
+        back=back,
+        here=f"{back}/audit",
         events=[_event(e) for e in found.items],
         next_cursor=found.next_cursor,
         everyone=signed_in.actor.at_least("manager"),

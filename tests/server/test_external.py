@@ -13,6 +13,7 @@ import pytest
 
 from records.store import Store
 from tests.conftest import PASSWORD, Clock, File, MakeUser, User
+from tests.web.conftest import pages_signed_in
 
 
 @pytest.fixture
@@ -242,12 +243,10 @@ async def test_external_user_sees_no_proposal_and_no_job(
 async def test_external_user_home_page_and_case_page_open_without_the_audit(
     app: Any, caseworker: User, panel_member: User, case: dict[str, Any]
 ) -> None:
-    from tests.web.test_casework_pages_access import signed_in
-
     await associate(caseworker, case["id"], panel_member)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 40400))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
-        await signed_in(browser, panel_member)
+        await pages_signed_in(browser, panel_member)
         home = await browser.get("/")
         case_page = await browser.get(f"/cases/{case['id']}")
 

@@ -19,6 +19,7 @@ from records import credentials, jobs, policy
 from records.actors import SYSTEM
 from records.store import Store
 from tests.conftest import File, MakeUser, User
+from tests.web.conftest import pages_signed_in
 
 # (method, path): why no policy decision is needed.
 NO_RECORD = {
@@ -120,11 +121,9 @@ def page_routes(app: Starlette) -> list[str]:
 async def test_policy_is_asked_by_every_page(
     app: Starlette, caseworker: User, world: dict[str, str]
 ) -> None:
-    from tests.web.test_casework_pages_access import signed_in
-
     transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40300))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
-        await signed_in(browser, caseworker)
+        await pages_signed_in(browser, caseworker)
         silent = []
         for template in page_routes(app):
             if template in PAGES_WITHOUT_RECORD:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pyotp
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
@@ -24,7 +25,8 @@ from starlette.applications import Starlette
 from records import users
 from records.actors import SYSTEM
 from records.store import Store
-from tests.conftest import PASSWORD, live_server
+from tests.conftest import PASSWORD, User, live_server
+from web import session
 from web.assets import AXE
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -217,3 +219,24 @@ async def sign_in(browsing: Browsing, person: Person) -> None:
     await page.click("button:has-text('Sign in')")
     await page.wait_for_url(f"{browsing.site}/")
     await browsing.check("home")
+
+
+@pytest.fixture
+async def browser_client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the pages (not a browser): for checks that need no JavaScript."""
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.5", 40100))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+async def pages_signed_in(client: httpx.AsyncClient, user: User) -> str:
+    """Sign the client in as user through the pages; the session's CSRF token."""
+    await client.get("/sign-in")
+    token = client.cookies[session.FORM_COOKIE]
+    form = {"csrf_token": token, "username": user.username, "password": PASSWORD}
+    assert (await client.post("/sign-in", data=form)).status_code == 303
+    code = {"csrf_token": token, "code": user.totp()}
+    assert (await client.post("/sign-in/code", data=code)).status_code == 303
+    home = await client.get("/")
+    assert home.status_code == 200
+    return home.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]

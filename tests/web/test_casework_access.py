@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
 from records import jobs
 from records.actors import SYSTEM
 from records.store import Store
-from tests.conftest import PASSWORD, MakeUser, User, open_case, upload
-from web import session
+from tests.conftest import MakeUser, User, open_case, upload
+from tests.web.conftest import pages_signed_in
 from web.dossier_draft import Draft, apply, parse
 from web.search_pages import highlighted
 
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-
-
-@pytest.fixture
-async def browser_client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.5", 40100))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
-
-
-async def signed_in(client: httpx.AsyncClient, user: User) -> str:
-    """Sign the client in through the pages; the session's CSRF token."""
-    await client.get("/sign-in")
-    token = client.cookies[session.FORM_COOKIE]
-    form = {"csrf_token": token, "username": user.username, "password": PASSWORD}
-    assert (await client.post("/sign-in", data=form)).status_code == 303
-    code = {"csrf_token": token, "code": user.totp()}
-    assert (await client.post("/sign-in/code", data=code)).status_code == 303
-    home = await client.get("/")
-    return home.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
 
 @pytest.fixture
@@ -59,7 +38,7 @@ async def test_casework_pages_of_another_teams_case_are_not_found(
     case = await store.db["cases"].find_one({"team": "another-team"})
     assert case is not None
     job = await jobs.create_job(store, SYSTEM, "dossier", case, {"title": "D"})
-    token = await signed_in(browser_client, caseworker)
+    token = await pages_signed_in(browser_client, caseworker)
 
     for path in (
         f"/cases/{case_id}/dossiers/new",
@@ -82,7 +61,7 @@ async def test_casework_viewer_may_read_the_dossiers_but_not_build_one(
     browser_client: httpx.AsyncClient, make_user: MakeUser, case: dict[str, Any]
 ) -> None:
     viewer = await make_user("viewer")
-    token = await signed_in(browser_client, viewer)
+    token = await pages_signed_in(browser_client, viewer)
 
     assert (await browser_client.get(f"/cases/{case['id']}/dossiers")).status_code == 200
     assert (await browser_client.get(f"/cases/{case['id']}/audit")).status_code == 200
@@ -101,7 +80,7 @@ async def test_casework_viewer_may_read_the_dossiers_but_not_build_one(
 async def test_casework_dossier_draft_that_was_tampered_with_is_a_400_page(
     browser_client: httpx.AsyncClient, caseworker: User, case: dict[str, Any]
 ) -> None:
-    token = await signed_in(browser_client, caseworker)
+    token = await pages_signed_in(browser_client, caseworker)
 
     for draft in ("not json", '{"sections": [{"items": [{"document_id": 7}]}]}', "[]"):
         answered = await browser_client.post(
@@ -115,7 +94,7 @@ async def test_casework_dossier_draft_that_was_tampered_with_is_a_400_page(
 async def test_casework_dossier_problems_are_an_error_summary_linking_to_fields(
     browser_client: httpx.AsyncClient, caseworker: User, case: dict[str, Any]
 ) -> None:
-    token = await signed_in(browser_client, caseworker)
+    token = await pages_signed_in(browser_client, caseworker)
     draft = '{"sections": [{"title": "S", "items": [{"document_id": "0123456789abcdef01234567"}]}]}'
 
     answered = await browser_client.post(
@@ -139,7 +118,7 @@ async def test_casework_dossier_problems_are_an_error_summary_linking_to_fields(
 async def test_casework_malformed_search_names_where(
     browser_client: httpx.AsyncClient, caseworker: User
 ) -> None:
-    await signed_in(browser_client, caseworker)
+    await pages_signed_in(browser_client, caseworker)
 
     answered = await browser_client.get("/search", params={"q": "licence AND ) <b>x</b>"})
 
@@ -152,7 +131,7 @@ async def test_casework_malformed_search_names_where(
 async def test_casework_search_date_filter_must_be_a_real_date(
     browser_client: httpx.AsyncClient, caseworker: User
 ) -> None:
-    await signed_in(browser_client, caseworker)
+    await pages_signed_in(browser_client, caseworker)
 
     answered = await browser_client.get(
         "/search", params={"q": "licence", "from-day": "31", "from-month": "2", "from-year": "2024"}

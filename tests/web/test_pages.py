@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,37 +15,18 @@ from records.store import Store
 from server.app import create_app
 from server.config import Settings
 from tests.conftest import PASSWORD, User
+from tests.web.conftest import pages_signed_in
 from web import pages, session
 from web.templating import london_time
 
 POST_PATHS = sorted({r.path for r in pages.routes if "POST" in (r.methods or set())})
 
 
-@pytest.fixture
-async def browser_client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.5", 40100))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
-
-
-async def _signed_in(client: httpx.AsyncClient, user: User) -> str:
-    """Sign the client in as user through the pages; the session's CSRF token."""
-    await client.get("/sign-in")
-    token = client.cookies[session.FORM_COOKIE]
-    form = {"csrf_token": token, "username": user.username, "password": PASSWORD}
-    assert (await client.post("/sign-in", data=form)).status_code == 303
-    code = {"csrf_token": token, "code": user.totp()}
-    assert (await client.post("/sign-in/code", data=code)).status_code == 303
-    home = await client.get("/")
-    assert home.status_code == 200
-    return home.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-
-
 @pytest.mark.parametrize("path", POST_PATHS)
 async def test_page_post_without_the_csrf_token_is_refused_with_a_page(
     browser_client: httpx.AsyncClient, caseworker: User, path: str
 ) -> None:
-    await _signed_in(browser_client, caseworker)
+    await pages_signed_in(browser_client, caseworker)
 
     for data in ({}, {"csrf_token": "forged"}):
         refused = await browser_client.post(path, data=data)

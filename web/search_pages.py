@@ -7,6 +7,7 @@ import re
 from datetime import date
 from typing import Any
 
+from bson import ObjectId
 from markupsafe import Markup, escape
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
@@ -81,7 +82,7 @@ async def search_page(request: Request) -> Response:
         errors=errors,
         values=values,
         found=found,
-        results=[_result(item) for item in (found or {}).get("items", [])],
+        results=await _results(store, (found or {}).get("items", [])),
         next_link=_next_link(params, found),
         case_options=await _case_options(store, signed_in.actor),
         type_options=await _type_options(store),
@@ -149,12 +150,23 @@ def _date(values: dict[str, str], end: str, label: str, errors: FormErrors) -> d
     return found
 
 
-def _result(item: dict[str, Any]) -> dict[str, Any]:
+async def _results(store: Store, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The hits, each with its case's title, so every case link says which case it opens."""
+    ids = {ObjectId(i["case_id"]) for i in items if ObjectId.is_valid(i["case_id"])}
+    found = store.db[cases.CASES].find({"_id": {"$in": list(ids)}}, {"title": 1})
+    titles = {str(c["_id"]): c["title"] async for c in found}
+    labels = {t["value"]: t["text"] for t in await _type_options(store)}
+    return [_result(item, titles.get(item["case_id"], "the case"), labels) for item in items]
+
+
+def _result(item: dict[str, Any], case_title: str, labels: dict[str, str]) -> dict[str, Any]:
+    code = str(item["doc_type"])
     return {
         "document_id": item["document_id"],
         "case_id": item["case_id"],
+        "case_title": case_title,
         "title": item["title"],
-        "doc_type": str(item["doc_type"]).replace("_", " "),
+        "doc_type": labels.get(code, code.replace("_", " ")),
         "version": item["version"],
         "snippet": highlighted(item["snippet"]),
     }

@@ -97,6 +97,8 @@ async def test_journey_the_whole_main_job_in_the_browser(
     assert (
         await page.locator("[data-testid=snippet] mark").first.text_content() or ""
     ).lower() == ("toolkit")
+    # Each hit names its case.
+    assert case["title"] in (await page.text_content("[data-testid=results]") or "")
     await page.locator("[data-testid=results] a").first.click()
     await browsing.check("journey-search-hit")
     assert (await page.text_content("[data-testid=document-title]") or "").strip() == "Licence"

@@ -155,7 +155,7 @@ async def _results(store: Store, items: list[dict[str, Any]]) -> list[dict[str, 
     ids = {ObjectId(i["case_id"]) for i in items if ObjectId.is_valid(i["case_id"])}
     found = store.db[cases.CASES].find({"_id": {"$in": list(ids)}}, {"title": 1})
     titles = {str(c["_id"]): c["title"] async for c in found}
-    labels = {t["value"]: t["text"] for t in await _type_options(store)}
+    labels = dict(await _type_options(store))
     return [_result(item, titles.get(item["case_id"], "the case"), labels) for item in items]
 
 
@@ -180,16 +180,13 @@ def _next_link(params: QueryParams, found: dict[str, Any] | None) -> str | None:
     return "/search?" + str(QueryParams(kept))
 
 
-async def _case_options(store: Store, actor: Actor) -> list[dict[str, str]]:
+async def _case_options(store: Store, actor: Actor) -> list[tuple[str, str]]:
     listed = await cases.list_cases(store, actor, limit=CASES_IN_FILTER)
-    return [{"value": str(c["_id"]), "text": c["title"]} for c in listed.items]
+    return [(str(c["_id"]), c["title"]) for c in listed.items]
 
 
-async def _type_options(store: Store) -> list[dict[str, str]]:
-    return [
-        {"value": v["code"], "text": v["label"]}
-        for v in await vocabulary.values(store, "document_types")
-    ]
+async def _type_options(store: Store) -> list[tuple[str, str]]:
+    return [(v["code"], v["label"]) for v in await vocabulary.values(store, "document_types")]
 
 
 routes = [Route("/search", search_page, methods=["GET"], include_in_schema=False)]

@@ -205,14 +205,19 @@ async def new_person(store: Store, *, with_totp: bool = True, team: str = "ppcs"
     return Person(name, created.totp_secret)
 
 
+async def enter_password(page: Page, person: Person) -> None:
+    """The first step of signing in: username and password, then Continue."""
+    await page.fill("#username", person.username)
+    await page.fill("#password", PASSWORD)
+    await page.click("button:has-text('Continue')")
+
+
 async def sign_in(browsing: Browsing, person: Person) -> None:
     """Username and password, then the code: the home page, every step checked."""
     page = browsing.page
     await page.goto("/sign-in")
     await browsing.check("sign-in")
-    await page.fill("#username", person.username)
-    await page.fill("#password", PASSWORD)
-    await page.click("button:has-text('Continue')")
+    await enter_password(page, person)
     await page.wait_for_url("**/sign-in/code")
     await browsing.check("code")
     await page.fill("#code", person.code())

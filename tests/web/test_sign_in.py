@@ -7,7 +7,7 @@ import pyotp
 from records import credentials, users
 from records.store import Store
 from tests.conftest import PASSWORD
-from tests.web.conftest import Browsing, new_person, sign_in
+from tests.web.conftest import Browsing, enter_password, new_person, sign_in
 
 
 async def test_sign_in_with_password_and_totp_reaches_the_home_page(
@@ -32,9 +32,7 @@ async def test_sign_in_first_time_enrols_totp_with_a_qr_code_and_recovery_codes(
 
     await page.goto("/sign-in")
     await browsing.check("sign-in")
-    await page.fill("#username", person.username)
-    await page.fill("#password", PASSWORD)
-    await page.click("button:has-text('Continue')")
+    await enter_password(page, person)
     await page.wait_for_url("**/sign-in/enrol")
     await browsing.check("enrol")
     assert await page.locator("[data-testid=qr-code] svg[role=img]").count() == 1
@@ -65,9 +63,7 @@ async def test_sign_in_with_a_recovery_code_after_enrolment(
     page = browsing.page
 
     await page.goto("/sign-in")
-    await page.fill("#username", person.username)
-    await page.fill("#password", PASSWORD)
-    await page.click("button:has-text('Continue')")
+    await enter_password(page, person)
     await page.wait_for_url("**/sign-in/code")
     await browsing.check("code")
     await page.fill("#code", codes[0])
@@ -82,9 +78,7 @@ async def test_sign_in_wrong_code_shows_the_error_summary_linked_to_the_field(
     person = await new_person(store)
     page = browsing.page
     await page.goto("/sign-in")
-    await page.fill("#username", person.username)
-    await page.fill("#password", PASSWORD)
-    await page.click("button:has-text('Continue')")
+    await enter_password(page, person)
     await page.wait_for_url("**/sign-in/code")
     await browsing.check("code")
 
@@ -186,9 +180,7 @@ async def test_sign_in_returns_to_the_page_first_asked_for(
     await page.goto("/?cursor=")
     await page.wait_for_url("**/sign-in?next=/%3Fcursor%3D")
     await browsing.check("sign-in")
-    await page.fill("#username", person.username)
-    await page.fill("#password", PASSWORD)
-    await page.click("button:has-text('Continue')")
+    await enter_password(page, person)
     await page.wait_for_url("**/sign-in/code?next=**")
     await browsing.check("code")
     await page.fill("#code", person.code())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,9 @@ MAX_ITEMS = 500
 _ITEM_FIELDS = {"document_id", "version", "title", "doc_type", "document_date"}
 # Files up to this size are checked when the dossier is asked for; larger ones by the build.
 PRECHECK_BYTES = 64 * 1024 * 1024
+# Verdicts of the byte checks, by (SHA-256, media type), the most recent kept.
+MAX_VERDICTS = 4096
+_VERDICTS: OrderedDict[tuple[str, str], str | None] = OrderedDict()
 
 
 async def request_dossier(
@@ -220,8 +224,18 @@ async def _problem(store: Store, version: dict[str, Any]) -> str | None:
         return f"{media_type} files cannot be put into a dossier"
     if int(version["size"]) > PRECHECK_BYTES:
         return None
+    # The verdict depends on the bytes alone, so it is kept by their SHA-256: the
+    # dossier editor asks again on every change, and need not read every file again.
+    key = (version["sha256"], media_type)
+    if key in _VERDICTS:
+        _VERDICTS.move_to_end(key)
+        return _VERDICTS[key]
     with tempfile.TemporaryDirectory(prefix="ppud-dossier-check-") as folder:
         path = Path(folder) / "source"
         with path.open("wb") as out:
             await files.copy_version(store, version, out)
-        return await asyncio.to_thread(preflight.problem, path, media_type)
+        verdict = await asyncio.to_thread(preflight.problem, path, media_type)
+    _VERDICTS[key] = verdict
+    if len(_VERDICTS) > MAX_VERDICTS:
+        _VERDICTS.popitem(last=False)
+    return verdict

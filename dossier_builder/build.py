@@ -30,10 +30,12 @@ from dossier_builder.convert import to_pdf
 from dossier_builder.errors import DossierError
 from dossier_builder.request import KIND
 from records import files, jobs, users
+from records.actors import Actor
 from records.cases import CASES
-from records.documents import DOCUMENTS, create_document
+from records.documents import DOCUMENTS, SENSITIVE, create_document
 from records.errors import RecordError
 from records.offenders import OFFENDERS
+from records.policy import can_see_document
 from records.store import Store
 
 logger = logging.getLogger(__name__)
@@ -135,19 +137,48 @@ class DossierWorker:
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "job_id": str(job["_id"]),
         }
+        marking, limit = await self._inherited(items, actor)
         try:
             created = await create_document(
                 self.store,
                 actor,
                 case,
-                {"title": payload["title"], "doc_type": "dossier"},
+                {"title": payload["title"], "doc_type": "dossier", "protective_marking": marking},
                 stored,
-                built={"built_by_job": job["_id"], "manifest": manifest},
+                built={"built_by_job": job["_id"], "manifest": manifest, "restricted_to": limit},
             )
         except BaseException:
             await files.discard(self.store, stored.file_id)
             raise
         return {"document_id": str(created["_id"])}
+
+    async def _inherited(
+        self, items: list[dict[str, Any]], actor: Actor
+    ) -> tuple[str, dict[str, list[str]] | None]:
+        """The dossier's marking and limit: never lower or wider than its sources'.
+
+        A dossier holding a document limited to named people is limited to
+        those named on every such source, and always to the person who built
+        it (who could see them all), so it is never visible to someone who
+        could not read what went into it.
+        """
+        ids = [_oid(item["document_id"]) for item in items if not item.get("awaited")]
+        sources = [d async for d in self.store.db[DOCUMENTS].find({"_id": {"$in": ids}})]
+        marking = (
+            SENSITIVE if any(d["protective_marking"] == SENSITIVE for d in sources) else "OFFICIAL"
+        )
+        limits = [d["restricted_to"] for d in sources if d.get("restricted_to")]
+        if not limits:
+            return marking, None
+        for source in sources:
+            if not can_see_document(actor, source):
+                raise DossierError(f"{source['title']!r} is no longer open to the requester")
+        common_users = set.intersection(*(set(lim.get("users") or ()) for lim in limits))
+        common_teams = set.intersection(*(set(lim.get("teams") or ()) for lim in limits))
+        return SENSITIVE, {
+            "users": sorted(common_users | {actor.username}),
+            "teams": sorted(common_teams),
+        }
 
     async def write(
         self,

@@ -15,7 +15,7 @@ from dossier_builder.templates import get_template
 from records import documents, vocabulary
 from records.actors import Actor
 from records.errors import InvalidInput
-from records.policy import Action, require
+from records.policy import Action, document_filter, require
 from records.store import Store
 
 
@@ -45,7 +45,7 @@ async def propose(
     filed = [
         document
         async for document in store.db[documents.DOCUMENTS]
-        .find({"case_id": case["_id"], "doc_type": {"$ne": "dossier"}})
+        .find({"case_id": case["_id"], "doc_type": {"$ne": "dossier"}, **document_filter(actor)})
         .sort("_id", 1)
     ]
 

@@ -198,5 +198,11 @@ async def list_shares(store: Store, actor: Actor, case: dict[str, Any]) -> list[
     return [s async for s in found]
 
 
+async def current_shares(store: Store, case: dict[str, Any]) -> list[dict[str, Any]]:
+    """The teams the case is shared with now (ended shares left out)."""
+    current = {"$or": [{"until": None}, {"until": {"$gt": store.now()}}]}
+    return [s async for s in store.db[SHARES].find({"case_id": case["_id"], **current})]
+
+
 def share_view(shared: dict[str, Any], *, now: datetime) -> dict[str, Any]:
     return {**_grant_view(shared, now=now), "team": shared["team"], "purpose": shared["purpose"]}

@@ -21,12 +21,13 @@ from records.errors import (
 )
 from records.files import StoredFile
 from records.paging import Page, page
-from records.policy import Action, can_see_document, require
+from records.policy import Action, can_see_document, document_filter, require
 from records.store import Store, as_utc, iso, parse_id
 from records.validation import Fields, parse_json, unstorable
 
 DOCUMENTS = "documents"
 MARKINGS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
+SENSITIVE = "OFFICIAL-SENSITIVE"
 MAX_METADATA_BYTES = 16 * 1024
 MAX_COMMENT = 1000
 EDITABLE = {
@@ -271,6 +272,11 @@ async def update_metadata(
         raise InvalidInput.field(sorted(unknown)[0], "is not an editable field")
     asked = await read_fields(store, case, data, partial=True)
     changes = {name: value for name, value in asked.items() if document.get(name) != value}
+    if document.get("restricted_to") and changes.get("protective_marking", SENSITIVE) != SENSITIVE:
+        raise InvalidInput.field(
+            "protective_marking",
+            "the document is limited to named people; lift the limit before lowering its marking",
+        )
     if not changes:
         # Nothing would change: no new revision, no event; a stale one is still stale.
         if document["revision"] != expected_revision:
@@ -378,6 +384,7 @@ def document_view(document: dict[str, Any], *, now: datetime) -> dict[str, Any]:
         "revision": document["revision"],
         "current_version": document["current_version"],
         "shared_with_external": document.get("shared_with_external", False),
+        "restricted_to": _restriction_view(document.get("restricted_to")),
         "lock": lock_view(document.get("lock"), now=now),
         "text_status": document.get("text_status", "pending"),
         "versions": [version_view(v) for v in document["versions"]],
@@ -396,10 +403,14 @@ async def list_case_documents(
 ) -> Page:
     """One page of the case's documents, in filing order."""
     require(actor, Action.DOCUMENT_READ, case, what="case")
-    query: dict[str, Any] = {"case_id": case["_id"]}
-    if actor.external:
-        query["shared_with_external"] = True
+    query: dict[str, Any] = {"case_id": case["_id"], **document_filter(actor)}
     return await page(store.db[DOCUMENTS], query, limit=limit, cursor=cursor)
+
+
+def _restriction_view(limit: dict[str, Any] | None) -> dict[str, list[str]] | None:
+    if not limit:
+        return None
+    return {"users": list(limit.get("users") or []), "teams": list(limit.get("teams") or [])}
 
 
 def lock_view(lock: dict[str, Any] | None, *, now: datetime) -> dict[str, Any] | None:

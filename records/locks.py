@@ -13,7 +13,7 @@ from records.actors import Actor
 from records.cases import CASES
 from records.documents import DOCUMENTS, load
 from records.errors import Conflict, DocumentLocked, Forbidden, InvalidInput, NotFound
-from records.policy import Action, allows
+from records.policy import Action, allows, can_see_document
 from records.store import Store, as_utc
 from records.validation import Fields
 
@@ -171,5 +171,7 @@ async def held_by(store: Store, actor: Actor, *, limit: int = 100) -> list[dict[
     return [
         d
         for d in held
-        if d["case_id"] in cases and allows(actor, Action.DOCUMENT_READ, cases[d["case_id"]])
+        if d["case_id"] in cases
+        and allows(actor, Action.DOCUMENT_READ, cases[d["case_id"]])
+        and can_see_document(actor, d)
     ]

@@ -119,8 +119,55 @@ def _shared_with(actor: Actor, case: dict[str, Any]) -> bool:
 
 
 def can_see_document(actor: Actor, document: dict[str, Any]) -> bool:
-    """Within a visible case, an external user sees only what is shared with them."""
-    return not actor.external or bool(document.get("shared_with_external"))
+    """Within a visible case, an external user sees only what is shared with them.
+
+    A document limited to named users or teams (OFFICIAL-SENSITIVE material
+    on a need-to-know basis) is seen only by them, administrators included:
+    the limit is narrower than the case's access by design.
+    """
+    _note("document")
+    if actor.external and not document.get("shared_with_external"):
+        return False
+    return within_restriction(actor, document.get("restricted_to"))
+
+
+def within_restriction(actor: Actor, limit: dict[str, Any] | None) -> bool:
+    if not limit:
+        return True
+    named = actor.username in (limit.get("users") or ())
+    return named or (not actor.external and actor.team in (limit.get("teams") or ()))
+
+
+def document_filter(actor: Actor) -> dict[str, Any]:
+    """The query clause limiting a listing of a visible case's documents to what the actor sees."""
+    admitted: list[dict[str, Any]] = [
+        {"restricted_to": None},
+        {"restricted_to.users": actor.username},
+    ]
+    if actor.external:
+        return {"$or": admitted, "shared_with_external": True}
+    return {"$or": [*admitted, {"restricted_to.teams": actor.team}]}
+
+
+def reader_keys(actor: Actor) -> tuple[str, ...]:
+    """The search index's reader keys that admit the actor (search.index "readers")."""
+    keys = [OPEN_TO_CASE, f"user:{actor.username}"]
+    if not actor.external:
+        keys.append(f"team:{actor.team}")
+    return tuple(keys)
+
+
+def document_readers(document: dict[str, Any]) -> tuple[str, ...]:
+    """The reader keys a document is indexed with: anyone who sees its case, or those named."""
+    limit = document.get("restricted_to")
+    if not limit:
+        return (OPEN_TO_CASE,)
+    users = [f"user:{name}" for name in limit.get("users") or ()]
+    teams = [f"team:{name}" for name in limit.get("teams") or ()]
+    return tuple(users + teams)
+
+
+OPEN_TO_CASE = "*"
 
 
 def allows(actor: Actor, action: Action, case: dict[str, Any] | None = None) -> bool:
@@ -178,16 +225,23 @@ class Visibility:
     shared_only: bool = False
     # Cases other teams have shared with the actor's, seen as well as the teams'.
     also_case_ids: tuple[str, ...] = ()
+    # Documents indexed with one of these reader keys (see document_readers).
+    readers: tuple[str, ...] = ()
 
 
 def visibility(actor: Actor) -> Visibility:
     """The same rule as can_see_case and case_filter, as data."""
     _note("visibility")
+    readers = reader_keys(actor)
     if actor.external:
-        return Visibility(teams=None, case_ids=tuple(sorted(actor.cases)), shared_only=True)
+        return Visibility(
+            teams=None, case_ids=tuple(sorted(actor.cases)), shared_only=True, readers=readers
+        )
     if actor.level == "admin":
-        return Visibility(teams=None)
-    return Visibility(teams=(actor.team,), also_case_ids=tuple(sorted(actor.cases)))
+        return Visibility(teams=None, readers=readers)
+    return Visibility(
+        teams=(actor.team,), also_case_ids=tuple(sorted(actor.cases)), readers=readers
+    )
 
 
 def case_filter(actor: Actor) -> dict[str, Any]:

@@ -59,6 +59,9 @@ class Entry:
     title: str
     filename: str
     text: str
+    # Who may find it within its case: "*" for all who see the case, or
+    # "user:<name>" / "team:<name>" for a document limited to those named.
+    readers: tuple[str, ...] = ("*",)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class Scope:
     shared_only: bool = False
     # Cases of other teams shared with the searcher's, found as well as the teams'.
     also_case_ids: tuple[str, ...] = ()
+    # Reader keys that admit the searcher; empty admits only unlimited documents.
+    readers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,16 @@ class SearchIndex(Protocol):
 
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    for name in ("key", "document_id", "case_id", "offender_id", "team", "doc_type", "marking"):
+    for name in (
+        "key",
+        "document_id",
+        "case_id",
+        "offender_id",
+        "team",
+        "doc_type",
+        "marking",
+        "readers",
+    ):
         builder.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("version", stored=True, indexed=True, fast=True)
     builder.add_unsigned_field("current", indexed=True, fast=True)
@@ -151,6 +165,7 @@ def fingerprint(entry: Entry) -> str:
         entry.doc_type,
         entry.marking,
         str(entry.shared),
+        " ".join(entry.readers),
         str(entry.current),
         entry.date.isoformat(),
         entry.title,
@@ -216,17 +231,35 @@ def ensure_live(root: Path) -> Path:
     made live rather than an empty one over it.
     """
     folder = live_directory(root)
-    if folder is not None and folder.exists():
+    if folder is not None and folder.exists() and _schema_matches(folder):
         return folder
+    if folder is not None and folder.exists():
+        # An index written before a field was added: start an empty one, which
+        # the worker fills again from the database (see Worker.run).
+        logger.warning("search.index.schema_changed", extra={"folder": folder.name})
+        return _new_live(root)
     finished = sorted(p for p in root.glob("index-*") if (p / "meta.json").exists())
     if finished:
         logger.warning("search.index.current_repointed", extra={"folder": finished[-1].name})
         make_live(root, finished[-1])
         return finished[-1]
+    return _new_live(root)
+
+
+def _new_live(root: Path) -> Path:
     folder = new_directory(root)
     tantivy.Index(SCHEMA, path=str(folder))
     make_live(root, folder)
     return folder
+
+
+def _schema_matches(folder: Path) -> bool:
+    """Whether the index in folder has today's fields (an older one cannot be opened)."""
+    try:
+        tantivy.Index(SCHEMA, path=str(folder), reuse=True)
+    except ValueError as exc:
+        return "schema does not match" not in str(exc)
+    return True
 
 
 # --- the Tantivy implementation ---------------------------------------------
@@ -369,6 +402,7 @@ def _document(entry: Entry) -> tantivy.Document:
             "doc_type": entry.doc_type.lower(),
             "marking": entry.marking.lower(),
             "shared": int(entry.shared),
+            "readers": list(entry.readers),
             "date": entry.date,
             "title": entry.title,
             "filename": entry.filename,
@@ -452,6 +486,8 @@ def _filters(wanted: Search) -> Iterator[tantivy.Query]:
         yield _any_of("case_id", scope.case_ids)
     if scope.shared_only:
         yield tantivy.Query.term_query(SCHEMA, "shared", 1)
+    # A document limited to named users or teams is found only by them.
+    yield _any_of("readers", scope.readers or ("*",))
     if not wanted.all_versions:
         yield tantivy.Query.term_query(SCHEMA, "current", 1)
     if wanted.case_id is not None:

@@ -114,6 +114,7 @@ def _search_for(actor: Actor, asked: Request) -> Search:
             case_ids=seen.case_ids,
             shared_only=seen.shared_only,
             also_case_ids=seen.also_case_ids,
+            readers=seen.readers,
         ),
         all_versions=asked.all_versions,
         case_id=asked.case_id or None,

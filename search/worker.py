@@ -34,6 +34,7 @@ from pymongo import ASCENDING, IndexModel
 from records import files
 from records.cases import CASES
 from records.documents import DOCUMENTS, INDEX_DIRTY, INDEX_GENERATION
+from records.policy import document_readers
 from records.store import Store
 from search.extract import Extracted
 from search.index import Entry, TantivyIndex, live_directory, remove_stale
@@ -325,6 +326,7 @@ def entry_for(
         doc_type=str(document.get("doc_type", "")),
         marking=str(document.get("protective_marking", "")),
         shared=bool(document.get("shared_with_external", False)),
+        readers=document_readers(document),
         date=_sort_date(document, version),
         title=str(document.get("title", "")),
         filename=str(version.get("filename", "")),

@@ -160,6 +160,15 @@ BASE: dict[str, Any] = {
                 revision={"type": "integer"},
                 current_version={"type": "integer"},
                 shared_with_external={"type": "boolean"},
+                restricted_to={
+                    "type": ["object", "null"],
+                    "description": "the named users and teams an OFFICIAL-SENSITIVE document "
+                    "is limited to; null when everyone who sees the case sees it",
+                    "properties": {
+                        "users": {"type": "array", "items": _STR},
+                        "teams": {"type": "array", "items": _STR},
+                    },
+                },
                 lock={"oneOf": [{"$ref": "#/components/schemas/Lock"}, {"type": "null"}]},
                 text_status=_STR,
                 versions={"type": "array", "items": {"$ref": "#/components/schemas/Version"}},

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from records import cases, documents, locks, versions
+from records import cases, documents, locks, restriction, versions
 from records.errors import InvalidInput, NotFound
 from records.policy import Action
 from records.validation import Fields
@@ -116,6 +116,26 @@ async def set_sharing(request: Request) -> Response:
     """
     actor = await authenticate(request)
     updated = await documents.set_sharing(
+        services(request).store, actor, request.path_params["document_id"], await read_json(request)
+    )
+    return _document_response(request, updated)
+
+
+async def set_restriction(request: Request) -> Response:
+    """
+    summary: Limit an OFFICIAL-SENSITIVE document to named users or teams, or lift the limit
+    description: Everyone named must already see the case, and the caller must stay inside the limit. Both lists empty lifts it. Outside the limit the document answers 404, in search and listings too.
+    tags: [documents]
+    requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {users: {type: array, items: {type: string}}, teams: {type: array, items: {type: string}}}}}}}
+    responses:
+      200: {description: The document, content: {application/json: {schema: {$ref: "#/components/schemas/Document"}}}}
+      400: {$ref: "#/components/responses/Malformed"}
+      403: {description: Limiting needs caseworker or above in the case's team}
+      404: {$ref: "#/components/responses/NotFound"}
+      422: {$ref: "#/components/responses/Invalid"}
+    """
+    actor = await authenticate(request)
+    updated = await restriction.set_restriction(
         services(request).store, actor, request.path_params["document_id"], await read_json(request)
     )
     return _document_response(request, updated)
@@ -300,6 +320,7 @@ routes = [
     Route("/documents/{document_id}", get_document, methods=["GET"]),
     Route("/documents/{document_id}", update_document, methods=["PATCH"]),
     Route("/documents/{document_id}/sharing", set_sharing, methods=["PUT"]),
+    Route("/documents/{document_id}/restriction", set_restriction, methods=["PUT"]),
     Route("/documents/{document_id}/manifest", get_manifest, methods=["GET"]),
     Route("/documents/{document_id}/versions", add_version, methods=["POST"]),
     Route("/documents/{document_id}/content", download_current, methods=["GET"]),

@@ -10,8 +10,8 @@ from bson import ObjectId
 from records.store import Store
 from search import maintenance
 from search.errors import SearchError
-from search.index import TantivyIndex, live_directory
-from search.worker import Worker
+from search.index import TantivyIndex, live_directory, make_live, new_directory
+from search.worker import ExtractionSettings, Worker
 from server.config import Settings
 from tests.conftest import File, User
 from tests.search.conftest import search, settle
@@ -182,3 +182,33 @@ async def test_lost_current_file_points_again_at_the_newest_index_not_an_empty_o
 
     assert reopened.folder == live
     assert reopened.count() == 1
+
+
+async def test_index_written_before_a_field_was_added_is_replaced_and_filled_again(
+    store: Store, settings: Settings, caseworker: User, file_document: File
+) -> None:
+    await file_document("office/testPDF.pdf")
+    # As if indexed into the old index: only the worker's refill finds it again.
+    await store.db["documents"].update_many({}, {"$set": {"index_dirty": False}})
+    old = new_directory(settings.search_dir)
+    fields = tantivy.SchemaBuilder()
+    fields.add_text_field("document_id", stored=True)
+    tantivy.Index(fields.build(), path=str(old))
+    make_live(settings.search_dir, old)
+
+    index = TantivyIndex(settings.search_dir, writer=True)
+    upgraded = Worker(store, index, ExtractionSettings(), settings.data_dir / "scratch")
+    stop = asyncio.Event()
+    running = asyncio.create_task(upgraded.run(stop, poll_seconds=0.05))
+    try:
+        for _ in range(200):
+            if index.count() == 1:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await running
+        index.close()
+
+    assert live_directory(settings.search_dir) != old
+    assert (await search(caseworker.client, "toolkit"))["total"] == 1

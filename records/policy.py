@@ -16,7 +16,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from records.actors import Actor
+from records.actors import LEVELS, Actor, level_rank
 from records.errors import Forbidden, NotFound
 
 
@@ -34,6 +34,8 @@ class Action(Enum):
     TOKENS_OWN = "tokens.own"
     SEARCH = "search"
     DOSSIER_SETUP = "dossier.setup"
+    USERS_MANAGE = "users.manage"
+    TEAMS_MANAGE = "teams.manage"
 
 
 _MINIMUM_LEVEL = {
@@ -50,6 +52,8 @@ _MINIMUM_LEVEL = {
     Action.TOKENS_OWN: "viewer",
     Action.SEARCH: "viewer",
     Action.DOSSIER_SETUP: "admin",
+    Action.USERS_MANAGE: "manager",
+    Action.TEAMS_MANAGE: "admin",
 }
 
 # How a refusal names the action to the person refused.
@@ -67,6 +71,8 @@ _DOING = {
     Action.TOKENS_OWN: "manage their tokens",
     Action.SEARCH: "search documents",
     Action.DOSSIER_SETUP: "change dossier templates or the documents a dossier needs",
+    Action.USERS_MANAGE: "manage users",
+    Action.TEAMS_MANAGE: "create teams",
 }
 
 _READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}
@@ -211,6 +217,46 @@ def require(
             )
         who = "external" if actor.external else actor.level
         raise Forbidden(f"{who} users may not {_DOING[action]}")
+
+
+def can_manage_user(actor: Actor, user: dict[str, Any]) -> bool:
+    """Administrators manage everyone; a manager, the internal users of their own team.
+
+    Nobody manages a user above their own level: that would let them act with
+    rights they do not hold (resetting such a user, or disabling them).
+    """
+    _note("user")
+    if actor.external or not actor.at_least("manager"):
+        return False
+    if actor.level == "admin":
+        return True
+    same_team = user.get("team") == actor.team and not user.get("external")
+    return same_team and level_rank(user["level"]) <= level_rank(actor.level)
+
+
+def may_grant(actor: Actor, *, level: str, team: str, external: bool) -> str | None:
+    """Why the actor may not give a user this level, team or kind; None when they may."""
+    _note("grant")
+    if level_rank(level) > level_rank(actor.level):
+        return f"you cannot give a level above your own ({actor.level})"
+    if actor.level == "admin":
+        return None
+    if external:
+        return "only administrators create or change external users"
+    if team != actor.team:
+        return f"managers manage their own team's users ({actor.team}) only"
+    return None
+
+
+def user_filter(actor: Actor) -> dict[str, Any]:
+    """The query clause limiting a listing of users to those the actor manages."""
+    _note("users")
+    if actor.level == "admin" and not actor.external:
+        return {}
+    if actor.external or not actor.at_least("manager"):
+        return {"_id": None}
+    levels = [lv for lv in LEVELS if level_rank(lv) <= level_rank(actor.level)]
+    return {"team": actor.team, "external": {"$ne": True}, "level": {"$in": levels}}
 
 
 @dataclass(frozen=True)

@@ -73,22 +73,13 @@ async def set_restriction(
 
 
 def _read(data: Any) -> tuple[list[str], list[str]]:
-    if not isinstance(data, dict):
-        raise InvalidInput("the request body must be a JSON object of users and teams")
     fields = Fields(data)
     fields.unknown({"users", "teams"})
+    named_users = fields.text_list("users", max_items=MAX_NAMED, max_length=64)
+    named_teams = fields.text_list("teams", max_items=MAX_NAMED, max_length=64)
     fields.check()
-    lists = []
-    for name in ("users", "teams"):
-        value = data.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise InvalidInput.field(name, "must be a list of names")
-        if len(value) > MAX_NAMED:
-            raise InvalidInput.field(name, f"may name at most {MAX_NAMED}")
-        # Usernames are stored in lower case; team names as they were created.
-        cleaned = [v.strip().lower() if name == "users" else v.strip() for v in value]
-        lists.append(sorted(set(cleaned)))
-    return lists[0], lists[1]
+    # Usernames are stored in lower case; team names as they were created.
+    return sorted({u.lower() for u in named_users}), sorted(set(named_teams))
 
 
 async def _check_named(store: Store, case: dict[str, Any], limit: dict[str, list[str]]) -> None:

@@ -80,6 +80,14 @@ class Fields:
             return None
         return found.isoformat()
 
+    def boolean(self, field: str, *, default: bool | None = False) -> bool | None:
+        """true or false; absent gives default (None: "not asked to change")."""
+        value = self.data.get(field, default)
+        if value is not None and not isinstance(value, bool):
+            self.fail(field, "must be true or false")
+            return default
+        return value
+
     def text_list(self, field: str, *, max_items: int = 50, max_length: int = 200) -> list[str]:
         value = self.data.get(field)
         if value is None:

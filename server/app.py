@@ -22,7 +22,16 @@ from server.config import Settings
 from server.middleware import RequestContext
 from server.openapi import openapi
 from server.problems import HANDLERS
-from server.routes import audit, cases, documents, dossiers, health, offenders, session
+from server.routes import (
+    audit,
+    cases,
+    documents,
+    dossiers,
+    health,
+    offenders,
+    session,
+    users,
+)
 from server.routes import search as search_routes
 from server.state import Services
 from web import assets
@@ -41,6 +50,7 @@ API_ROUTES = [
     *audit.routes,
     *search_routes.routes,
     *dossiers.routes,
+    *users.routes,
     Route("/openapi.json", openapi, methods=["GET"]),
 ]
 

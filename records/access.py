@@ -98,7 +98,9 @@ async def end(store: Store, actor: Actor, case: dict[str, Any], user_id: str) ->
 async def list_associations(
     store: Store, actor: Actor, case: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    require(actor, Action.CASE_WRITE, case, what="case")
+    require(actor, Action.CASE_READ, case, what="case")
+    if actor.external:
+        raise Forbidden("external users may not see who else a case is open to")
     found = store.db[ASSOCIATIONS].find({"case_id": case["_id"]}).sort("created_at", 1)
     return [a async for a in found]
 

@@ -114,12 +114,13 @@ async def update_offender(
     store: Store, actor: Actor, offender_id: str, data: Any
 ) -> dict[str, Any]:
     require(actor, Action.OFFENDER_WRITE)
-    asked = _read(data, partial=True, today=store.now().date())
     oid = parse_id(offender_id, kind="offender")
     current = await store.db[OFFENDERS].find_one({"_id": oid})
     if current is None:
         raise NotFound.absent("offender", offender_id)
+    # Whether they may comes before what they sent: a refusal reads the same for any body.
     await _require_a_case_of_ours(store, actor, oid)
+    asked = _read(data, partial=True, today=store.now().date())
     changes = {name: value for name, value in asked.items() if current.get(name) != value}
     if not changes:
         return current  # nothing would change: no new revision, no event

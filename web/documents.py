@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from records import cases, documents, locks, versions
+from records import cases, documents, locks, restriction, versions
 from records.errors import (
     DocumentLocked,
     InvalidInput,
@@ -59,6 +59,7 @@ DONE = {
     "checked-out": "You have checked out this document.",
     "checked-in": "The new version was added and the document checked in.",
     "released": "The check-out was cancelled.",
+    "limited": "Who may see the document was changed.",
 }
 # Shown in the page itself, each from a URL whose answer is sandboxed.
 INLINE_TYPES = {"application/pdf", *IMAGE_TYPES}
@@ -85,6 +86,7 @@ async def _render(
     values: dict[str, str] | None = None,
     status: int = 200,
     checkin_errors: FormErrors | None = None,
+    limit_errors: FormErrors | None = None,
     stale: bool = False,
 ) -> Response:
     signed_in = await session.signed_in(request)
@@ -118,6 +120,7 @@ async def _render(
             "revision": document["revision"],
             "shared": document.get("shared_with_external", False),
             "media_type": current["media_type"],
+            "limit": document.get("restricted_to"),
         },
         case={"id": str(case["_id"]), "title": case["title"]},
         lock=lock,
@@ -133,6 +136,7 @@ async def _render(
         markings=[(m, m) for m in documents.MARKINGS],
         errors=errors or FormErrors(),
         checkin_errors=checkin_errors or FormErrors(),
+        limit_errors=limit_errors or FormErrors(),
         values=values if values is not None else _values_of(document),
         done=DONE.get(request.query_params.get("done", "")),
         stale=stale,
@@ -208,6 +212,26 @@ async def edit(request: Request) -> Response:
     return await _render(
         request, document, case, errors=errors, values=values, status=422, stale=stale
     )
+
+
+async def limit(request: Request) -> Response:
+    """Limit an OFFICIAL-SENSITIVE document to the users and teams named, or lift the limit."""
+    signed_in, form = await session.read_signed_in_form(request)
+    store = services(request).store
+    document_id = request.path_params["document_id"]
+    named = {
+        field: [n.strip() for n in session.text(form, f"limit-{field}").split(",") if n.strip()]
+        for field in ("users", "teams")
+    }
+    errors = FormErrors()
+    try:
+        await restriction.set_restriction(store, signed_in.actor, document_id, named)
+    except InvalidInput as exc:
+        add_problems(errors, exc, ids={"users": "limit-users", "teams": "limit-teams"})
+    else:
+        return _back(document_id, "limited")
+    document, case = await documents.load(store, signed_in.actor, document_id, Action.DOCUMENT_READ)
+    return await _render(request, document, case, limit_errors=errors, status=422)
 
 
 async def check_out(request: Request) -> Response:
@@ -363,6 +387,7 @@ routes = [
     _route("/documents/{document_id}", document_page),
     _route("/documents/{document_id}", edit, "POST"),
     _route("/documents/{document_id}/check-out", check_out, "POST"),
+    _route("/documents/{document_id}/limit", limit, "POST"),
     _route("/documents/{document_id}/check-in", check_in, "POST"),
     _route("/documents/{document_id}/cancel-check-out", release, "POST"),
     _route(f"{VERSION}/download", download),

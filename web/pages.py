@@ -19,6 +19,7 @@ from web import (
     search_pages,
     signin,
     uploads,
+    user_pages,
 )
 
 
@@ -46,4 +47,5 @@ routes = [
     *cases.routes,
     *uploads.routes,
     *documents.routes,
+    *user_pages.routes,
 ]

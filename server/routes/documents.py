@@ -267,6 +267,8 @@ async def check_out(request: Request) -> Response:
     """
     actor = await authenticate(request)
     store = services(request).store
+    # Visibility first: a stranger learns nothing from a body error.
+    await documents.load(store, actor, request.path_params["document_id"], Action.DOCUMENT_WRITE)
     body = await read_json(request) if await _has_body(request) else {}
     fields = Fields(body)
     fields.unknown({"minutes"})

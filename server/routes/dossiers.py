@@ -70,6 +70,7 @@ async def dossier_selection(request: Request) -> Response:
     actor = await authenticate(request)
     store = services(request).store
     case = await cases.get_case(store, actor, request.path_params["case_id"])
+    require(actor, Action.DOCUMENT_WRITE, case, what="case")
     name = request.query_params.get("template")
     if not name:
         raise InvalidInput.field("template", "name the template, as in ?template=recall")

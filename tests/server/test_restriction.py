@@ -150,12 +150,12 @@ async def test_restriction_cannot_lower_the_marking_underneath_it(
 @pytest.mark.parametrize(
     ("body", "field", "says"),
     [
-        ({"users": "alex"}, "users", "must be a list of names"),
-        ({"users": [""]}, "users", "must be a list of names"),
-        ({"teams": [3]}, "teams", "must be a list of names"),
+        ({"users": "alex"}, "users", "must be a list of strings"),
+        ({"teams": [3]}, "teams", "must be a list of strings"),
+        ({"users": ["a\u0000b"]}, "users", "control characters"),
         ({"users": ["nobody-here"]}, "users", "no active user named 'nobody-here'"),
         ({"teams": ["north"]}, "teams", "neither the case's team nor one it is shared with"),
-        ({"users": ["x"] * 51}, "users", "at most 50"),
+        ({"users": ["x"] * 51}, "users", "at most 50 entries"),
         ({"readers": ["x"]}, "readers", "is not a field"),
     ],
 )

@@ -65,6 +65,8 @@ async def load(
 async def view(store: Store, actor: Actor, document_id: str) -> dict[str, Any]:
     """The document for reading, its consultation audited (who looked at what, and when)."""
     document, case = await load(store, actor, document_id, Action.DOCUMENT_READ)
+    # A look at a document limited to named people says so, for whoever reviews them.
+    limited = {"restricted": True} if document.get("restricted_to") else None
     await audit.record(
         store,
         actor,
@@ -72,6 +74,7 @@ async def view(store: Store, actor: Actor, document_id: str) -> dict[str, Any]:
         f"document:{document['_id']}",
         case_id=case["_id"],
         document_id=document["_id"],
+        detail=limited,
     )
     return document
 

@@ -128,9 +128,10 @@ def set_cookie(
         value,
         max_age=int(lifetime.total_seconds()),
         httponly=True,
-        # Lax, not Strict: a link to a page (from an e-mail, say) arrives signed in;
-        # every state-changing request is a POST that needs the CSRF token anyway.
-        samesite="lax",
+        # Strict, as the API's contract asks: a page opened from a link on
+        # another site (an e-mail, say) arrives signed out and asks to sign in,
+        # and no request started elsewhere ever carries the session.
+        samesite="strict",
         secure=not services(request).settings.development,
         path="/",
     )

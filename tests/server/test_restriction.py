@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from dossier_builder.build import DossierWorker
+from records.store import Store
 from search.worker import Worker
 from tests.conftest import File, MakeUser, User
 from tests.dossier.conftest import built, dossier_worker, of_one
@@ -25,7 +26,11 @@ async def limit(user: User, document_id: str, **body: Any) -> httpx.Response:
 
 
 async def test_restriction_hides_the_document_from_everyone_not_named(
-    caseworker: User, make_user: MakeUser, case: dict[str, Any], file_document: File
+    store: Store,
+    caseworker: User,
+    make_user: MakeUser,
+    case: dict[str, Any],
+    file_document: File,
 ) -> None:
     named = await make_user("viewer")
     colleague = await make_user("manager")
@@ -54,6 +59,8 @@ async def test_restriction_hides_the_document_from_everyone_not_named(
         assert document["id"] not in [d["id"] for d in listed]
         # Nor can they lift the limit they cannot see.
         assert (await limit(outsider, document["id"], users=[], teams=[])).status_code == 404
+    viewed = await store.db["audit"].find_one({"action": "document.view", "user": named.username})
+    assert viewed is not None and viewed["detail"] == {"restricted": True}
 
 
 async def test_restriction_to_a_team_admits_its_members_only(

@@ -78,7 +78,7 @@ async def test_page_session_cookie_is_http_only_and_same_site_lax(
         v for k, v in signed_in.headers.multi_items() if k == "set-cookie" and "ppud_session" in v
     )
     assert "HttpOnly" in cookie
-    assert "SameSite=lax" in cookie
+    assert "SameSite=strict" in cookie
     assert "Secure" not in cookie  # local development
 
 

@@ -24,6 +24,7 @@ from records.errors import AuditRace, Forbidden
 from records.paging import MAX_LIMIT, Page, page
 from records.policy import Action, allows, case_filter
 from records.store import Store, as_utc, iso
+from records.validation import spreadsheet_safe
 
 logger = logging.getLogger(__name__)
 
@@ -273,13 +274,7 @@ def event_row(event: dict[str, Any]) -> list[str]:
             event.get("detail") or {}, ensure_ascii=False, default=str, sort_keys=True
         ),
     }
-    return [_cell(values.get(name)) for name in CSV_COLUMNS]
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # OWASP's advice on CSV injection: a leading = + - @ (or tab, CR) starts a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return [spreadsheet_safe(values.get(name)) for name in CSV_COLUMNS]
 
 
 def event_view(event: dict[str, Any]) -> dict[str, Any]:

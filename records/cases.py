@@ -6,7 +6,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from records import audit, offenders, users, vocabulary
+from records import audit, offenders, tasks, users, vocabulary, workflows, working_days
 from records.actors import Actor
 from records.errors import Forbidden, InvalidInput, NotFound
 from records.folders import folder_view, list_folders
@@ -17,8 +17,7 @@ from records.validation import Fields
 
 CASES = "cases"
 
-# Workflows (issue 8) replace this with the first state of the case type's
-# workflow definition; until then every case starts open.
+# The state of a case whose type has no workflow definition.
 INITIAL_STATE = "open"
 
 
@@ -46,11 +45,12 @@ async def create_case(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
         "case_type": code,
         "title": title,
         "team": team,
-        "state": INITIAL_STATE,
+        **await _workflow_start(store, code),
         "created_at": store.now(),
         "created_by": actor.username,
     }
     result = await store.db[CASES].insert_one(case)
+    await _first_tasks(store, case)
     await audit.record(
         store,
         actor,
@@ -60,6 +60,36 @@ async def create_case(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
         detail={"case_type": code, "team": team},
     )
     return case
+
+
+async def _workflow_start(store: Store, case_type: str) -> dict[str, Any]:
+    """A new case starts in its type's newest workflow, at its initial state."""
+    definition = await workflows.current(store, case_type)
+    if definition is None:
+        return {"state": INITIAL_STATE, "workflow": None, "state_seq": 0}
+    return {
+        "state": definition.initial,
+        "workflow": {"id": definition.id, "version": definition.version},
+        "state_seq": 0,
+        "state_entered_at": store.now(),
+    }
+
+
+async def _first_tasks(store: Store, case: dict[str, Any]) -> None:
+    """The initial state's timers (a recall's 24-hour assessment)."""
+    if not case.get("workflow"):
+        return
+    definition = await workflows.by_id(store, case["workflow"]["id"])
+    made = tasks.timer_tasks(
+        definition,
+        case,
+        case["state"],
+        entered_at=store.now(),
+        on_date=None,
+        calendar=await working_days.load(store),
+    )
+    if made:
+        await store.db[tasks.TASKS].insert_many(made)
 
 
 async def _offender_for(store: Store, offender_id: str) -> dict[str, Any]:
@@ -128,12 +158,14 @@ async def case_detail(store: Store, case: dict[str, Any]) -> dict[str, Any]:
     """The case with its offender summary, folders, tasks and deadlines."""
     offender = await offenders.get_offender_by_oid(store, case["offender_id"])
     folders = await list_folders(store, case["_id"])
+    open_tasks = await tasks.for_case(store, case)
+    now = store.now()
 
     return {
         **case_summary(case),
         "offender": offenders.offender_summary(offender) if offender else None,
         "folders": [folder_view(f) for f in folders],
-        # Tasks and deadlines arrive with workflows (issue 8).
-        "tasks": [],
-        "deadlines": [],
+        "tasks": [tasks.task_view(t, now=now) for t in open_tasks],
+        # The deadlines are the tasks the workflow's timers set, soonest first.
+        "deadlines": [tasks.task_view(t, now=now) for t in open_tasks if t.get("timer")],
     }

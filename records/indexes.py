@@ -13,8 +13,11 @@ from records import (
     folders,
     jobs,
     offenders,
+    tasks,
     users,
     vocabulary,
+    workflows,
+    working_days,
 )
 from records.cases import CASES
 from records.store import Store
@@ -78,6 +81,14 @@ _INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("document_id", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("user", ASCENDING), ("_id", DESCENDING)]),
     ],
+    workflows.WORKFLOWS: [
+        IndexModel([("case_type", ASCENDING), ("version", DESCENDING)], unique=True),
+    ],
+    tasks.TASKS: [
+        IndexModel([("case_id", ASCENDING), ("state", ASCENDING)]),
+        IndexModel([("team", ASCENDING), ("state", ASCENDING), ("due_at", ASCENDING)]),
+        IndexModel([("state", ASCENDING), ("overdue", ASCENDING), ("due_at", ASCENDING)]),
+    ],
 }
 
 
@@ -85,3 +96,5 @@ async def ensure_indexes(store: Store) -> None:
     for collection, models in _INDEXES.items():
         await store.db[collection].create_indexes(models)
     await vocabulary.seed(store)
+    await workflows.seed(store)
+    await working_days.seed(store)

@@ -36,6 +36,7 @@ class Action(Enum):
     DOSSIER_SETUP = "dossier.setup"
     USERS_MANAGE = "users.manage"
     TEAMS_MANAGE = "teams.manage"
+    WORKFLOWS_MANAGE = "workflows.manage"
 
 
 _MINIMUM_LEVEL = {
@@ -54,6 +55,7 @@ _MINIMUM_LEVEL = {
     Action.DOSSIER_SETUP: "admin",
     Action.USERS_MANAGE: "manager",
     Action.TEAMS_MANAGE: "admin",
+    Action.WORKFLOWS_MANAGE: "admin",
 }
 
 # How a refusal names the action to the person refused.
@@ -73,6 +75,7 @@ _DOING = {
     Action.DOSSIER_SETUP: "change dossier templates or the documents a dossier needs",
     Action.USERS_MANAGE: "manage users",
     Action.TEAMS_MANAGE: "create teams",
+    Action.WORKFLOWS_MANAGE: "change workflows or bank holidays",
 }
 
 _READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}
@@ -217,6 +220,11 @@ def require(
             )
         who = "external" if actor.external else actor.level
         raise Forbidden(f"{who} users may not {_DOING[action]}")
+
+
+def may_take_transition(actor: Actor, case: dict[str, Any], level: str) -> bool:
+    """A workflow transition: a writer in the case, at the level the transition asks."""
+    return allows(actor, Action.CASE_WRITE, case) and level_rank(actor.level) >= level_rank(level)
 
 
 def can_manage_user(actor: Actor, user: dict[str, Any]) -> bool:

@@ -193,3 +193,13 @@ def _is_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def spreadsheet_safe(value: Any) -> str:
+    """A CSV cell as text that a spreadsheet shows rather than runs.
+
+    OWASP's advice on CSV injection: a leading = + - @ (or tab, CR) starts a
+    formula, so such a cell is quoted with a leading apostrophe.
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

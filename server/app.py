@@ -31,6 +31,7 @@ from server.routes import (
     offenders,
     session,
     users,
+    workflows,
 )
 from server.routes import search as search_routes
 from server.state import Services
@@ -51,6 +52,7 @@ API_ROUTES = [
     *search_routes.routes,
     *dossiers.routes,
     *users.routes,
+    *workflows.routes,
     Route("/openapi.json", openapi, methods=["GET"]),
 ]
 

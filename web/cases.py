@@ -7,15 +7,25 @@ from typing import Any
 
 from bson import ObjectId
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from records import cases, documents, folders, offenders, vocabulary
+from records import cases, documents, folders, offenders, tasks, transitions, vocabulary
+from records.actors import Actor
+from records.errors import Conflict, InvalidInput, MalformedInput
 from records.policy import Action, allows
 from records.store import Store
 from server.state import services
 from web import session
-from web.casework import document_types, label_of, marking_colour, person_name
+from web.casework import (
+    add_problems,
+    document_types,
+    label_of,
+    marking_colour,
+    person_name,
+    read_date,
+)
+from web.forms import FormErrors, sentence
 from web.page import page
 
 DOCUMENTS_PER_PAGE = 100
@@ -55,10 +65,23 @@ def folder_tree(
 
 async def case_page(request: Request) -> Response:
     signed_in = await session.signed_in(request)
-    actor = signed_in.actor
-    store = services(request).store
-    case = await cases.view_case(store, actor, request.path_params["case_id"])
+    case = await cases.view_case(
+        services(request).store, signed_in.actor, request.path_params["case_id"]
+    )
+    return await _render(request, signed_in.actor, case)
 
+
+async def _render(
+    request: Request,
+    actor: Actor,
+    case: dict[str, Any],
+    *,
+    errors: FormErrors | None = None,
+    values: dict[str, str] | None = None,
+    chosen: str = "",
+    status: int = 200,
+) -> Response:
+    store = services(request).store
     listed = await documents.list_case_documents(
         store,
         actor,
@@ -71,17 +94,74 @@ async def case_page(request: Request) -> Response:
     rows = [_document_row(d, types, store) for d in listed.items]
     top, unfiled = folder_tree(await folders.list_folders(store, case["_id"]), rows)
     uploaded = request.query_params.get("uploaded", "")
+    workflow = await transitions.workflow_summary(store, actor, case)
+    now = store.now()
+    open_tasks = [] if actor.external else await tasks.for_case(store, case)
 
     return await page(
         request,
         "case.html",
-        case=await _case_summary(store, case, offender),
+        status=status,
+        case=await _case_summary(store, case, offender) | {"state": workflow["state_label"]},
+        workflow=workflow,
+        tasks=[tasks.task_view(t, now=now) for t in open_tasks],
+        moved=request.query_params.get("moved") == "1",
+        errors=errors or FormErrors(),
+        values=values or {},
+        chosen=chosen,
         folders=top,
         unfiled=unfiled,
         next_cursor=listed.next_cursor,
         may_upload=allows(actor, Action.DOCUMENT_WRITE, case),
         may_read_audit=not actor.external,
         uploaded=int(uploaded) if uploaded.isdigit() and len(uploaded) < 3 else 0,
+    )
+
+
+async def take_transition(request: Request) -> Response:
+    """The case page's transition forms: one per transition, its fields prefixed by its code."""
+    signed_in, form = await session.read_signed_in_form(request)
+    store = services(request).store
+    actor = signed_in.actor
+    case = await cases.get_case(store, actor, request.path_params["case_id"])
+    code = session.text(form, "transition")
+    if not code.replace("_", "").isalnum() or len(code) > 64:
+        raise MalformedInput("the form names no transition")
+    values = {
+        f"{code}-{name}": session.text(form, f"{code}-{name}")
+        for name in ("reason", "comment", "date-day", "date-month", "date-year")
+    }
+
+    errors = FormErrors()
+    on_date = read_date(values, f"{code}-date", errors, label="Date")
+    body = {
+        "transition": code,
+        "reason": values[f"{code}-reason"] or None,
+        "comment": values[f"{code}-comment"] or None,
+        "date": on_date,
+    }
+    if not errors:
+        try:
+            await transitions.take(store, actor, str(case["_id"]), body)
+        except InvalidInput as exc:
+            add_problems(
+                errors,
+                exc,
+                ids={
+                    "transition": f"transition-{code}",
+                    "reason": f"{code}-reason",
+                    "date": f"{code}-date-day",
+                    "comment": f"{code}-comment",
+                },
+            )
+        except Conflict as exc:
+            errors.add(f"transition-{code}", sentence(exc.detail))
+        else:
+            return RedirectResponse(f"/cases/{case['_id']}?moved=1", status_code=303)
+    # The case may have moved: show it as it is now, with what they typed.
+    fresh = await cases.get_case(store, actor, str(case["_id"]))
+    return await _render(
+        request, actor, fresh, errors=errors, values=values, chosen=code, status=422
     )
 
 
@@ -94,7 +174,6 @@ async def _case_summary(
         "title": case["title"],
         "case_type": label_of(case_types, case["case_type"]),
         "team": case["team"],
-        # Workflows (issue 8) will name the state and the transitions from it.
         "state": case["state"].replace("_", " "),
         "created_at": case["created_at"],
         "created_by": case["created_by"],
@@ -123,4 +202,7 @@ def _document_row(
 
 routes = [
     Route("/cases/{case_id}", case_page, methods=["GET"], include_in_schema=False),
+    Route(
+        "/cases/{case_id}/transitions", take_transition, methods=["POST"], include_in_schema=False
+    ),
 ]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from records import access, cases, documents, folders
+from records import access, cases, documents, folders, transitions
+from records.actors import Actor
+from records.store import Store
 from server.auth import authenticate
 from server.routes._common import page_response, paging, read_json
 from server.state import services
@@ -24,7 +28,7 @@ async def create_case(request: Request) -> Response:
     actor = await authenticate(request)
     store = services(request).store
     created = await cases.create_case(store, actor, await read_json(request))
-    return JSONResponse(await cases.case_detail(store, created), status_code=201)
+    return JSONResponse(await _detail(store, actor, created), status_code=201)
 
 
 async def list_cases(request: Request) -> Response:
@@ -64,7 +68,36 @@ async def get_case(request: Request) -> Response:
     actor = await authenticate(request)
     store = services(request).store
     case = await cases.view_case(store, actor, request.path_params["case_id"])
-    return JSONResponse(await cases.case_detail(store, case))
+    return JSONResponse(await _detail(store, actor, case))
+
+
+async def _detail(store: Store, actor: Actor, case: dict[str, Any]) -> dict[str, Any]:
+    """The case with its workflow: the state in words and the transitions open to the caller."""
+    return {
+        **await cases.case_detail(store, case),
+        "workflow": await transitions.workflow_summary(store, actor, case),
+    }
+
+
+async def take_transition(request: Request) -> Response:
+    """
+    summary: Move the case through its workflow
+    description: Atomic; of two people taking a transition at once one wins and the other gets 409 saying where the case now is. Refused with 422 naming a missing reason or date or an unmet condition (mandatory document types, a dossier built); 403 when the caller's level is below the transition's.
+    tags: [cases]
+    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [transition], properties: {transition: {type: string}, comment: {type: string}, reason: {type: string}, date: {type: string, format: date}}}}}}
+    responses:
+      200: {description: The case, content: {application/json: {schema: {$ref: "#/components/schemas/Case"}}}}
+      403: {description: Not allowed to take this transition}
+      404: {$ref: "#/components/responses/NotFound"}
+      409: {$ref: "#/components/responses/Conflict"}
+      422: {$ref: "#/components/responses/Invalid"}
+    """
+    actor = await authenticate(request)
+    store = services(request).store
+    moved = await transitions.take(
+        store, actor, request.path_params["case_id"], await read_json(request)
+    )
+    return JSONResponse(await _detail(store, actor, moved))
 
 
 async def create_folder(request: Request) -> Response:
@@ -210,6 +243,7 @@ routes = [
     Route("/cases", list_cases, methods=["GET"]),
     Route("/cases/{case_id}", get_case, methods=["GET"]),
     Route("/cases/{case_id}/folders", create_folder, methods=["POST"]),
+    Route("/cases/{case_id}/transitions", take_transition, methods=["POST"]),
     Route("/cases/{case_id}/documents", list_case_documents, methods=["GET"]),
     Route("/cases/{case_id}/associations", associate, methods=["POST"]),
     Route("/cases/{case_id}/shares", share_case, methods=["POST"]),

@@ -115,6 +115,17 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/users/{user_id}/unlock"): "managed user",
     ("GET", "/teams"): "manager",
     ("POST", "/teams"): "admin",
+    ("POST", "/cases/{case_id}/transitions"): "case write",
+    ("GET", "/workflows"): "signed in",
+    ("POST", "/workflows/{case_type}"): "admin",
+    ("GET", "/workflows/{case_type}/versions/{version}.yaml"): "signed in",
+    ("POST", "/workflows/{case_type}/migrations"): "admin",
+    ("GET", "/bank-holidays"): "signed in",
+    ("PUT", "/bank-holidays/{year}"): "admin",
+    ("GET", "/tasks"): "signed in",
+    ("GET", "/tasks.csv"): "signed in",
+    ("POST", "/cases/{case_id}/tasks"): "case write",
+    ("PATCH", "/tasks/{task_id}"): "case write",
 }
 
 ALLOWED, FORBIDDEN, HIDDEN = "allowed", "403", "404"
@@ -228,6 +239,8 @@ async def test_authorisation_matrix(
     await store.db["documents"].update_many({}, {"$set": {"manifest": {"pages": 1}}})
     job = await jobs.create_job(store, caseworker.actor, "dossier", stored, {})
     spare = await credentials.create_token(store, SYSTEM, caseworker.username, label="spare")
+    task = await store.db["tasks"].find_one({"case_id": stored["_id"]})
+    assert task is not None, "a recall starts with its assessment task"
     clock.advance(days=2)  # the lapsed association has run out; the others have no end
 
     values = {
@@ -239,6 +252,9 @@ async def test_authorisation_matrix(
         "team": "east",
         "token_id": spare.id,
         "number": "1",
+        "version": "1",
+        "year": "2027",
+        "task_id": str(task["_id"]),
     }
     wrong = []
     for method, template in ordered(list(RULES)):

@@ -60,10 +60,12 @@ async def test_case_create_answers_201_with_offender_summary_and_no_folders(
     assert body["case_type"] == "recall"
     assert body["title"] == "Recall review"
     assert body["team"] == "ppcs"
-    assert body["state"] == "open"
+    # A recall starts received, with its 24-hour assessment set by the workflow.
+    assert body["state"] == "received"
+    assert body["workflow"]["state_label"] == "Recall request received"
     assert body["folders"] == []
-    assert body["tasks"] == []
-    assert body["deadlines"] == []
+    assert [t["title"] for t in body["deadlines"]] == ["Assess the recall request"]
+    assert body["tasks"] == body["deadlines"]
     assert body["created_at"].endswith("Z")
 
 
@@ -249,7 +251,7 @@ async def test_case_list_filters_by_offender_team_and_state(
 
     by_offender = await listed_ids(admin.client, offender_id=offender["id"])
     by_team = await listed_ids(admin.client, team="ppcs")
-    by_open_state = await listed_ids(admin.client, state="open")
+    by_open_state = await listed_ids(admin.client, state="received")
     by_closed_state = await listed_ids(admin.client, state="closed")
     by_both = await listed_ids(admin.client, offender_id=offender["id"], team="north")
     by_bad_offender_id = await listed_ids(admin.client, offender_id="nonsense")

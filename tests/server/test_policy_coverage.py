@@ -64,6 +64,8 @@ async def world(
     )
     # A second token of the caseworker's, so revoking it leaves the one the client sends.
     spare = await credentials.create_token(store, SYSTEM, caseworker.username, label="spare")
+    task = await store.db["tasks"].find_one({})
+    assert task is not None
     return {
         "case_id": case["id"],
         "offender_id": case["offender_id"],
@@ -75,6 +77,9 @@ async def world(
         "team": "north",
         "token_id": spare.id,
         "number": "1",
+        "version": "1",
+        "year": "2027",
+        "task_id": str(task["_id"]),
     }
 
 

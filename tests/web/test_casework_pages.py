@@ -45,8 +45,12 @@ async def test_casework_from_offender_search_to_a_new_version(
     assert "12 April 1985" in (await page.text_content("[data-testid=offender-details]") or "")
     await page.click(f"[data-testid=offender-cases] a:has-text('{case['title']}')")
     await browsing.check("case")
-    assert (await page.text_content("[data-testid=case-state]") or "").strip() == "open"
-    assert await page.is_visible("[data-testid=no-transitions]")
+    state = (await page.text_content("[data-testid=case-state]") or "").strip()
+    assert state == "Recall request received"
+    assert await page.is_visible("[data-testid=transition-assess]")
+    assert "Assess the recall request" in (
+        await page.text_content("[data-testid=case-tasks]") or ""
+    )
     assert await page.get_attribute("a:has-text('Build a dossier')", "href") == (
         f"/cases/{case['id']}/dossiers/new"
     )
@@ -184,3 +188,34 @@ async def _case(store: Store, case: dict[str, Any]) -> dict[str, Any]:
     found = await store.db["cases"].find_one({"_id": ObjectId(case["id"])})
     assert found is not None
     return found
+
+
+async def test_case_page_moves_the_case_on_and_names_what_is_missing(
+    browsing: Browsing, caseworker: User, case: dict[str, Any]
+) -> None:
+    page = browsing.page
+    await sign_in(browsing, Person(caseworker.username, caseworker.totp_secret))
+    await page.goto(f"/cases/{case['id']}")
+    await browsing.check("case")
+
+    await page.click("[data-testid=transition-stop] summary")
+    await page.click("button:has-text('Stop the recall')")
+    await page.wait_for_selector(".govuk-error-summary")
+    await browsing.check("case-reason-missing")
+    assert "needs a reason" in (await page.text_content(".govuk-error-summary") or "")
+
+    await page.click("[data-testid=transition-assess] summary")
+    await page.click("button:has-text('Start the assessment')")
+    await page.wait_for_selector("text=The case moved on")
+    await browsing.check("case-moved")
+    state = (await page.text_content("[data-testid=case-state]") or "").strip()
+    assert state == "Assessing the request"
+
+    await page.click("[data-testid=transition-revoke] summary")
+    await page.fill("#revoke-date-day", "31")
+    await page.fill("#revoke-date-month", "2")
+    await page.fill("#revoke-date-year", "2026")
+    await page.click("button:has-text('Revoke the licence')")
+    await page.wait_for_selector(".govuk-error-summary")
+    await browsing.check("case-bad-date")
+    assert "real date" in (await page.text_content(".govuk-error-summary") or "")

@@ -33,31 +33,19 @@ async def create_case(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
     fields.check()
     assert offender_id and case_type and title
 
-    if not await users.team_exists(store, team):
-        raise InvalidInput.field("team", f"there is no team named {team!r}")
-    if not can_see_case(actor, {"team": team}):
-        raise Forbidden(f"you may open cases only for your own team, {actor.team!r}")
     offender = await _offender_for(store, offender_id)
-    code = await vocabulary.resolve(store, "case_types", "case_type", case_type)
-
-    case = {
-        "offender_id": offender["_id"],
-        "case_type": code,
-        "title": title,
-        "team": team,
-        **await _workflow_start(store, code),
-        "created_at": store.now(),
-        "created_by": actor.username,
-    }
+    case = await new_case_record(store, actor, offender, case_type, title, team)
     result = await store.db[CASES].insert_one(case)
-    await _first_tasks(store, case)
+    made = await first_tasks(store, case)
+    if made:
+        await store.db[tasks.TASKS].insert_many(made)
     await audit.record(
         store,
         actor,
         "case.create",
         f"case:{result.inserted_id}",
         case_id=result.inserted_id,
-        detail={"case_type": code, "team": team},
+        detail={"case_type": case["case_type"], "team": team},
     )
     return case
 
@@ -75,12 +63,38 @@ async def _workflow_start(store: Store, case_type: str) -> dict[str, Any]:
     }
 
 
-async def _first_tasks(store: Store, case: dict[str, Any]) -> None:
-    """The initial state's timers (a recall's 24-hour assessment)."""
+async def new_case_record(
+    store: Store,
+    actor: Actor,
+    offender: dict[str, Any],
+    case_type: str,
+    title: str,
+    team: str,
+) -> dict[str, Any]:
+    """A case as it would be stored, every rule checked, nothing written yet."""
+    if not await users.team_exists(store, team):
+        raise InvalidInput.field("team", f"there is no team named {team!r}")
+    if not can_see_case(actor, {"team": team}):
+        raise Forbidden(f"you may open cases only for your own team, {actor.team!r}")
+    code = await vocabulary.resolve(store, "case_types", "case_type", case_type)
+    return {
+        "_id": ObjectId(),
+        "offender_id": offender["_id"],
+        "case_type": code,
+        "title": title,
+        "team": team,
+        **await _workflow_start(store, code),
+        "created_at": store.now(),
+        "created_by": actor.username,
+    }
+
+
+async def first_tasks(store: Store, case: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tasks the initial state's timers set (a recall's 24-hour assessment)."""
     if not case.get("workflow"):
-        return
+        return []
     definition = await workflows.by_id(store, case["workflow"]["id"])
-    made = tasks.timer_tasks(
+    return tasks.timer_tasks(
         definition,
         case,
         case["state"],
@@ -88,8 +102,6 @@ async def _first_tasks(store: Store, case: dict[str, Any]) -> None:
         on_date=None,
         calendar=await working_days.load(store),
     )
-    if made:
-        await store.db[tasks.TASKS].insert_many(made)
 
 
 async def _offender_for(store: Store, offender_id: str) -> dict[str, Any]:

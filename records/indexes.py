@@ -53,6 +53,8 @@ _INDEXES: dict[str, list[IndexModel]] = {
     CASES: [
         IndexModel([("offender_id", ASCENDING)]),
         IndexModel([("team", ASCENDING), ("state", ASCENDING)]),
+        # Migrations and the workflows page find the cases still on an older version.
+        IndexModel([("case_type", ASCENDING), ("workflow.version", ASCENDING)]),
     ],
     folders.FOLDERS: [
         IndexModel(

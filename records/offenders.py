@@ -60,6 +60,11 @@ def _read(data: Any, *, partial: bool, today: date) -> dict[str, Any]:
     return record
 
 
+def new_offender_record(data: Any, *, today: date) -> dict[str, Any]:
+    """An offender's fields as they would be stored, every rule checked."""
+    return {k: v for k, v in _read(data, partial=False, today=today).items() if v is not None}
+
+
 def _set_and_unset(changes: dict[str, Any]) -> dict[str, Any]:
     # An identifier sent as null is removed, so the unique NOMS index ignores it.
     update: dict[str, Any] = {"$inc": {"revision": 1}}
@@ -86,11 +91,7 @@ def _identifier(fields: Fields, name: str) -> str | None:
 
 async def create_offender(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
     require(actor, Action.OFFENDER_WRITE)
-    record = {
-        k: v
-        for k, v in _read(data, partial=False, today=store.now().date()).items()
-        if v is not None
-    }
+    record = new_offender_record(data, today=store.now().date())
 
     record |= {"created_at": store.now(), "created_by": actor.username, "revision": 1}
     try:

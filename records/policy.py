@@ -37,6 +37,7 @@ class Action(Enum):
     USERS_MANAGE = "users.manage"
     TEAMS_MANAGE = "teams.manage"
     WORKFLOWS_MANAGE = "workflows.manage"
+    REPORTS_READ = "reports.read"
 
 
 _MINIMUM_LEVEL = {
@@ -56,6 +57,7 @@ _MINIMUM_LEVEL = {
     Action.USERS_MANAGE: "manager",
     Action.TEAMS_MANAGE: "admin",
     Action.WORKFLOWS_MANAGE: "admin",
+    Action.REPORTS_READ: "viewer",
 }
 
 # How a refusal names the action to the person refused.
@@ -76,6 +78,7 @@ _DOING = {
     Action.USERS_MANAGE: "manage users",
     Action.TEAMS_MANAGE: "create teams",
     Action.WORKFLOWS_MANAGE: "change workflows or bank holidays",
+    Action.REPORTS_READ: "read casework reports",
 }
 
 _READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route, Router
 
 from dossier_builder import templates as dossier_templates
+from records import tasks
 from records.audit import expire as expire_audit_events
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
@@ -29,6 +30,7 @@ from server.routes import (
     dossiers,
     health,
     offenders,
+    reports,
     session,
     users,
     workflows,
@@ -53,6 +55,7 @@ API_ROUTES = [
     *dossiers.routes,
     *users.routes,
     *workflows.routes,
+    *reports.routes,
     Route("/openapi.json", openapi, methods=["GET"]),
 ]
 
@@ -63,8 +66,9 @@ async def _sweep_periodically(store: Store, settings: Settings) -> None:
         try:
             await sweep_orphans(store, grace=grace)
             await expire_audit_events(store, keep_days=settings.audit_keep_days)
+            await tasks.sweep(store)
         except PyMongoError as exc:
-            logger.warning("orphan sweep failed: %s", type(exc).__name__)
+            logger.warning("periodic sweep failed: %s", type(exc).__name__)
         await asyncio.sleep(settings.sweep_interval_minutes * 60)
 
 

@@ -25,7 +25,7 @@ from dossier_builder import templates as dossier_templates
 from dossier_builder.build import DossierWorker
 from dossier_builder.errors import DossierError
 from dossier_builder.request import check_request
-from records import audit, audit_chain, cases, credentials, users
+from records import audit, audit_chain, cases, credentials, tasks, users
 from records.actors import LEVELS, SYSTEM
 from records.errors import RecordError
 from records.files import sweep_orphans
@@ -274,6 +274,7 @@ def sweep(settings: Settings, args: argparse.Namespace) -> int:
     async def work(store: Store) -> int:
         removed = await sweep_orphans(store, grace=timedelta(minutes=args.grace_minutes))
         print(f"removed {removed} orphaned upload(s)")
+        print(f"marked {await tasks.sweep(store)} task(s) overdue")
         return 0
 
     return run_with_store(settings, work)
@@ -564,7 +565,7 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("token_id")
     revoke.set_defaults(run=tokens_revoke)
 
-    swept = commands.add_parser("sweep", help="remove uploads abandoned by a crash")
+    swept = commands.add_parser("sweep", help="remove abandoned uploads; mark overdue tasks")
     # At least a minute: a grace of zero would remove uploads still streaming in.
     swept.add_argument("--grace-minutes", type=_positive, default=60)
     swept.set_defaults(run=sweep)

@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import Scope
 
 from records import errors
+from web.forms import sentence
 from web.page import error_page, page
 from web.session import CsrfRefused, SignInNeeded
 from web.templating import render
@@ -96,8 +97,9 @@ async def page_for(request: Request, exc: Exception) -> Response:
     if status >= 500:
         logger.error("page failed: %s", type(exc).__name__)
     heading, paragraphs = _PAGES.get(status, _PAGES[500])
-    if isinstance(exc, errors.Forbidden):
-        paragraphs = [exc.detail[0].upper() + exc.detail[1:] + "."]
+    if isinstance(exc, (errors.Forbidden, errors.InvalidInput)):
+        # Says what was refused: a filter in the address, or a right the account lacks.
+        paragraphs = [sentence(exc.detail), *paragraphs[len(paragraphs) :]]
     shown = {"heading": heading, "paragraphs": paragraphs, "reference": None}
     if status >= 500:
         # The database may be what failed: this page asks it nothing, not even who is signed in.

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from records import audit, cases, locks, offenders, tasks
 from records.store import Store
 from server.state import services
-from web import session
+from web import session, task_pages
 from web.page import page
 
 CASES_PER_PAGE = 25
@@ -45,7 +45,7 @@ async def home(request: Request) -> Response:
         cases=await _case_rows(store, open_cases),
         next_cursor=listed.next_cursor,
         held=[_held_row(d) for d in held],
-        deadlines=await _deadline_rows(store, due),
+        deadlines=await task_pages.task_rows(store, due),
         recent=[_recent_row(e) for e in recent.items] if recent else [],
         show_activity=recent is not None,
     )
@@ -65,20 +65,6 @@ async def _case_rows(store: Store, found: list[dict[str, Any]]) -> list[dict[str
             "offender": f"{p['family_name'].upper()}, {p['given_names']}" if p else "",
         }
         for c, p in zip(found, people, strict=True)
-    ]
-
-
-async def _deadline_rows(store: Store, due: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Overdue and due-soon tasks, each with its case's title to link to."""
-    titles = {
-        c["_id"]: c["title"]
-        async for c in store.db[cases.CASES].find(
-            {"_id": {"$in": list({t["case_id"] for t in due})}}, {"title": 1}
-        )
-    }
-    now = store.now()
-    return [
-        {**tasks.task_view(t, now=now), "case_title": titles.get(t["case_id"], "")} for t in due
     ]
 
 

@@ -18,8 +18,10 @@ from web import (
     offenders,
     search_pages,
     signin,
+    task_pages,
     uploads,
     user_pages,
+    workflow_pages,
 )
 
 
@@ -48,4 +50,6 @@ routes = [
     *uploads.routes,
     *documents.routes,
     *user_pages.routes,
+    *task_pages.routes,
+    *workflow_pages.routes,
 ]

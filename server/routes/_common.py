@@ -18,17 +18,23 @@ MAX_JSON_BYTES = 1024 * 1024
 
 async def read_json(request: Request) -> Any:
     """The parsed JSON body, or MalformedInput saying what is wrong."""
+    body = await read_body(request, limit=MAX_JSON_BYTES, what="JSON bodies")
+    if not body.strip():
+        raise MalformedInput("the request needs a JSON body")
+    return parse_json(body, what="the body")
+
+
+async def read_body(request: Request, *, limit: int, what: str) -> bytes:
+    """The whole body, refused as soon as it passes limit rather than after it is all read."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_JSON_BYTES:
-        raise TooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES} bytes")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"{what} are limited to {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_JSON_BYTES:
-            raise TooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES} bytes")
-    if not body.strip():
-        raise MalformedInput("the request needs a JSON body")
-    return parse_json(bytes(body), what="the body")
+        if len(body) > limit:
+            raise TooLarge(f"{what} are limited to {limit} bytes")
+    return bytes(body)
 
 
 def query_int(request: Request, name: str) -> int | None:

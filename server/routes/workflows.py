@@ -14,7 +14,7 @@ from records.errors import InvalidInput
 from records.paging import Page
 from records.policy import Action, require
 from server.auth import authenticate
-from server.routes._common import page_response, paging, read_json
+from server.routes._common import page_response, paging, read_body, read_json
 from server.state import services
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/plain")
@@ -65,7 +65,7 @@ async def import_workflow(request: Request) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in YAML_TYPES:
         raise InvalidInput(f"send the definition as application/yaml, not {kind or 'nothing'}")
-    body = await request.body()
+    body = await read_body(request, limit=workflows.MAX_YAML_BYTES, what="workflow definitions")
     stored = await workflows.import_yaml(
         services(request).store, actor, body, case_type=request.path_params["case_type"]
     )
@@ -155,37 +155,28 @@ async def export_tasks(request: Request) -> Response:
       200: {description: CSV, content: {text/csv: {}}}
     """
     actor = await authenticate(request)
-    store = services(request).store
-    rows: list[dict[str, Any]] = []
-    cursor = None
-    while len(rows) < EXPORT_LIMIT:
-        found = await _tasks(request, actor, limit=500, cursor=cursor)
-        rows.extend(found.items)
-        cursor = found.next_cursor
-        if cursor is None:
-            break
+    text = await tasks.export_csv(services(request).store, actor, **_filters(request))
     return Response(
-        tasks.csv_text(rows[:EXPORT_LIMIT], now=store.now()),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="tasks.csv"'},
     )
 
 
-EXPORT_LIMIT = 10_000
+def _filters(request: Request) -> dict[str, Any]:
+    params = request.query_params
+    return {
+        "case_id": params.get("case_id"),
+        "team": params.get("team"),
+        "assignee": params.get("assignee"),
+        "due": params.get("due"),
+        "state": params.get("state") or "open",
+    }
 
 
 async def _tasks(request: Request, actor: Actor, *, limit: int | None, cursor: str | None) -> Page:
-    params = request.query_params
     return await tasks.list_tasks(
-        services(request).store,
-        actor,
-        case_id=params.get("case_id"),
-        team=params.get("team"),
-        assignee=params.get("assignee"),
-        due=params.get("due"),
-        state=params.get("state") or "open",
-        limit=limit,
-        cursor=cursor,
+        services(request).store, actor, limit=limit, cursor=cursor, **_filters(request)
     )
 
 

@@ -17,6 +17,7 @@ ALLOWED: dict[str, set[Action]] = {
         Action.DOCUMENT_READ,
         Action.TOKENS_OWN,
         Action.SEARCH,
+        Action.REPORTS_READ,
     },
     "caseworker": {
         Action.OFFENDER_READ,
@@ -29,6 +30,7 @@ ALLOWED: dict[str, set[Action]] = {
         Action.DOCUMENT_SHARE,
         Action.TOKENS_OWN,
         Action.SEARCH,
+        Action.REPORTS_READ,
     },
     "manager": {
         Action.OFFENDER_READ,
@@ -41,8 +43,10 @@ ALLOWED: dict[str, set[Action]] = {
         Action.DOCUMENT_SHARE,
         Action.LOCK_FORCE_RELEASE,
         Action.AUDIT_READ_ALL,
+        Action.USERS_MANAGE,
         Action.TOKENS_OWN,
         Action.SEARCH,
+        Action.REPORTS_READ,
     },
     "admin": set(Action),
 }

@@ -126,6 +126,9 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/tasks.csv"): "signed in",
     ("POST", "/cases/{case_id}/tasks"): "case write",
     ("PATCH", "/tasks/{task_id}"): "case write",
+    ("POST", "/imports/{kind}"): "internal writer",
+    ("GET", "/reports"): "internal",
+    ("GET", "/reports/{report}.csv"): "internal",
 }
 
 ALLOWED, FORBIDDEN, HIDDEN = "allowed", "403", "404"
@@ -255,6 +258,8 @@ async def test_authorisation_matrix(
         "version": "1",
         "year": "2027",
         "task_id": str(task["_id"]),
+        "kind": "offenders",
+        "report": "open-cases",
     }
     wrong = []
     for method, template in ordered(list(RULES)):

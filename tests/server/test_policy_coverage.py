@@ -80,6 +80,8 @@ async def world(
         "version": "1",
         "year": "2027",
         "task_id": str(task["_id"]),
+        "kind": "offenders",
+        "report": "open-cases",
     }
 
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from bson import ObjectId
 
-from records import workflows
+from records import tasks, workflows
 from records.store import Store
 from records.working_days import Calendar, Period, add_months
 from tests.conftest import Clock, MakeUser, User
@@ -365,3 +365,22 @@ async def test_tasks_by_hand_listed_done_and_exported(
     assert done.status_code == 200 and done.json()["outcome"] == "met"
     assert again.status_code == 409
     assert hidden.status_code == 404
+
+
+async def test_the_sweep_marks_tasks_overdue_once_as_their_time_passes(
+    store: Store, clock: Clock, manager: User, offender: dict[str, Any]
+) -> None:
+    case = await new_case(manager, offender["id"], "recall")
+    assessment = {"case_id": ObjectId(case["id"]), "title": "Assess the recall request"}
+
+    before = await tasks.sweep(store)
+    clock.advance(hours=25)
+    first = await tasks.sweep(store)
+    second = await tasks.sweep(store)
+    marked = await store.db["tasks"].find_one(assessment)
+    listed = await manager.client.get("/tasks", params={"due": "overdue"})
+
+    assert (before, first, second) == (0, 1, 0)
+    assert marked is not None and marked["overdue"] is True
+    assert [t["title"] for t in listed.json()["items"]] == ["Assess the recall request"]
+    assert listed.json()["items"][0]["overdue"] is True

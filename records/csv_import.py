@@ -11,24 +11,29 @@ if any row is refused, none.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Literal
 
+from bson import Binary, ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from records import audit, cases, offenders, tasks
 from records.actors import Actor
-from records.errors import FieldProblem, Forbidden, InvalidInput, RecordError
+from records.errors import FieldProblem, Forbidden, InvalidInput, NotFound, RecordError
 from records.policy import Action, require
-from records.store import Store
+from records.store import Store, as_utc
 from records.validation import Fields, has_control_characters
 
 Kind = Literal["offenders", "cases"]
 KINDS: tuple[Kind, ...] = ("offenders", "cases")
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5_000
+DRAFTS = "import_drafts"
+DRAFT_LIFETIME = timedelta(hours=1)
 
 OFFENDER_COLUMNS = (
     "family_name",
@@ -332,3 +337,45 @@ async def _write_cases(
             },
             session=session,
         )
+
+
+# --- checked files waiting to be imported -------------------------------------
+
+
+async def keep_draft(store: Store, actor: Actor, kind: str, raw: bytes, filename: str) -> ObjectId:
+    """The checked file, one per user and for an hour: a newer check replaces the last."""
+    draft_id = ObjectId()
+    await store.db[DRAFTS].replace_one(
+        {"user_id": actor.id},
+        {
+            "_id": draft_id,
+            "user_id": actor.id,
+            "kind": kind,
+            "filename": filename[:200],
+            "csv": Binary(raw),
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "created_at": store.now(),
+        },
+        upsert=True,
+    )
+    return draft_id
+
+
+async def draft_of(store: Store, actor: Actor, draft_id: str) -> dict[str, Any]:
+    """The actor's own checked file; anyone else's, or an expired one, is not there."""
+    found = None
+    if ObjectId.is_valid(draft_id):
+        found = await store.db[DRAFTS].find_one({"_id": ObjectId(draft_id), "user_id": actor.id})
+    if found is None or as_utc(found["created_at"]) < store.now() - DRAFT_LIFETIME:
+        raise NotFound("that checked file has gone: check the file again to import it")
+    return found
+
+
+async def drop_draft(store: Store, draft: dict[str, Any]) -> None:
+    await store.db[DRAFTS].delete_one({"_id": draft["_id"]})
+
+
+async def expire_drafts(store: Store) -> int:
+    """Checked files left unimported: they hold personal data, so they do not linger."""
+    gone = await store.db[DRAFTS].delete_many({"created_at": {"$lt": store.now() - DRAFT_LIFETIME}})
+    return int(gone.deleted_count)

@@ -8,6 +8,7 @@ from records import (
     access,
     audit,
     credentials,
+    csv_import,
     documents,
     files,
     folders,
@@ -23,6 +24,7 @@ from records.cases import CASES
 from records.store import Store
 
 _INDEXES: dict[str, list[IndexModel]] = {
+    csv_import.DRAFTS: [IndexModel([("user_id", ASCENDING)], unique=True)],
     access.ASSOCIATIONS: [
         IndexModel([("case_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
         IndexModel([("user_id", ASCENDING)]),

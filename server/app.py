@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route, Router
 
 from dossier_builder import templates as dossier_templates
-from records import tasks
+from records import csv_import, tasks
 from records.audit import expire as expire_audit_events
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
@@ -67,6 +67,7 @@ async def _sweep_periodically(store: Store, settings: Settings) -> None:
             await sweep_orphans(store, grace=grace)
             await expire_audit_events(store, keep_days=settings.audit_keep_days)
             await tasks.sweep(store)
+            await csv_import.expire_drafts(store)
         except PyMongoError as exc:
             logger.warning("periodic sweep failed: %s", type(exc).__name__)
         await asyncio.sleep(settings.sweep_interval_minutes * 60)

@@ -14,6 +14,7 @@ from web import (
     documents,
     dossiers,
     home,
+    import_pages,
     job_pages,
     offenders,
     search_pages,
@@ -52,4 +53,5 @@ routes = [
     *user_pages.routes,
     *task_pages.routes,
     *workflow_pages.routes,
+    *import_pages.routes,
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,3 +65,22 @@ async def page(
     more = len(found) > size
     items = found[:size]
     return Page(items, encode_cursor(items[-1]["_id"]) if more else None)
+
+
+# An export reads at most this many rows: more belongs in a report, not a list.
+EXPORT_LIMIT = 10_000
+
+
+async def every_page(
+    fetch: Callable[[str | None], Awaitable[Page]], *, most: int = EXPORT_LIMIT
+) -> list[dict[str, Any]]:
+    """The items of a paged listing, page after page, up to most: a list page exported."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while len(items) < most:
+        found = await fetch(cursor)
+        items.extend(found.items)
+        cursor = found.next_cursor
+        if cursor is None:
+            break
+    return items[:most]

@@ -18,7 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from records import audit, users, validation
 from records.actors import Actor
 from records.errors import Conflict, InvalidInput, NotFound
-from records.paging import Page, page
+from records.paging import MAX_LIMIT, Page, every_page, page
 from records.policy import Action, allows, case_filter, require
 from records.store import Store, as_utc, iso, parse_id
 from records.validation import Fields
@@ -247,20 +247,13 @@ async def list_tasks(
     return await page(store.db[TASKS], query, limit=limit, cursor=cursor)
 
 
-EXPORT_LIMIT = 10_000
-
-
 async def export_csv(store: Store, actor: Actor, **filters: Any) -> str:
-    """The tasks list_tasks would page through, as one CSV of up to EXPORT_LIMIT rows."""
-    rows: list[dict[str, Any]] = []
-    cursor = None
-    while len(rows) < EXPORT_LIMIT:
-        found = await list_tasks(store, actor, limit=500, cursor=cursor, **filters)
-        rows.extend(found.items)
-        cursor = found.next_cursor
-        if cursor is None:
-            break
-    return csv_text(rows[:EXPORT_LIMIT], now=store.now())
+    """The tasks list_tasks would page through, as one CSV."""
+
+    async def fetch(cursor: str | None) -> Page:
+        return await list_tasks(store, actor, limit=MAX_LIMIT, cursor=cursor, **filters)
+
+    return csv_text(await every_page(fetch), now=store.now())
 
 
 async def _task_query(

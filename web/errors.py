@@ -99,7 +99,7 @@ async def page_for(request: Request, exc: Exception) -> Response:
     heading, paragraphs = _PAGES.get(status, _PAGES[500])
     if isinstance(exc, (errors.Forbidden, errors.InvalidInput)):
         # Says what was refused: a filter in the address, or a right the account lacks.
-        paragraphs = [sentence(exc.detail), *paragraphs[len(paragraphs) :]]
+        paragraphs = [sentence(exc.detail)]
     shown = {"heading": heading, "paragraphs": paragraphs, "reference": None}
     if status >= 500:
         # The database may be what failed: this page asks it nothing, not even who is signed in.

@@ -20,6 +20,7 @@ from records.actors import Actor
 from records.errors import InvalidInput, MalformedInput, TooLarge
 from records.policy import Action, allows, require
 from records.validation import csv_text
+from server.routes._common import csv_response
 from server.state import services
 from web import session
 from web.casework import check_token
@@ -145,11 +146,7 @@ async def report_download(request: Request) -> Response:
     signed_in = await session.signed_in(request)
     name = request.path_params["report"]
     _, columns, rows = await reports.run(services(request).store, signed_in.actor, name)
-    return Response(
-        csv_text(columns, rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
+    return csv_response(csv_text(columns, rows), f"{name}.csv")
 
 
 routes = [

@@ -66,6 +66,7 @@ async def search(request: Request) -> Response:
         asked=asked and not errors,
         offenders=found,
         next_link=next_link,
+        csv_query=urlencode({k: v for k, v in values.items() if v}),
     )
 
 

@@ -16,6 +16,7 @@ from web import (
     home,
     import_pages,
     job_pages,
+    list_exports,
     offenders,
     search_pages,
     signin,
@@ -54,4 +55,5 @@ routes = [
     *task_pages.routes,
     *workflow_pages.routes,
     *import_pages.routes,
+    *list_exports.routes,
 ]

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from records import cases, tasks, user_admin
 from records.errors import InvalidInput
 from records.store import Store
+from server.routes._common import csv_response
 from server.state import services
 from web import session
 from web.forms import FormErrors
@@ -62,11 +63,7 @@ async def task_csv(request: Request) -> Response:
     actor = signed_in.actor
     filters = _filters(request, may_choose_team=actor.level in ("manager", "admin"))
     text = await tasks.export_csv(services(request).store, actor, **filters)
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="tasks.csv"'},
-    )
+    return csv_response(text, "tasks.csv")
 
 
 def _filters(request: Request, *, may_choose_team: bool) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from records.errors import InvalidInput, MalformedInput, TooLarge
 from records.paging import Page
@@ -64,3 +64,12 @@ def page_response(page: Page, view: Callable[[dict[str, Any]], dict[str, Any]]) 
 
 def paging(request: Request) -> dict[str, Any]:
     return {"limit": query_int(request, "limit"), "cursor": request.query_params.get("cursor")}
+
+
+def csv_response(text: str, filename: str) -> Response:
+    """A CSV download; filename is ours (ASCII, no quotes), never the client's."""
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

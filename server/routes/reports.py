@@ -11,7 +11,7 @@ from records.errors import InvalidInput
 from records.policy import Action, require
 from records.validation import csv_text
 from server.auth import authenticate
-from server.routes._common import read_body
+from server.routes._common import csv_response, read_body
 from server.state import services
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain", "application/vnd.ms-excel")
@@ -89,14 +89,6 @@ async def report_csv(request: Request) -> Response:
     name = request.path_params["report"]
     _, columns, rows = await reports.run(services(request).store, actor, name)
     return csv_response(csv_text(columns, rows), f"{name}.csv")
-
-
-def csv_response(text: str, filename: str) -> Response:
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 routes = [

@@ -14,7 +14,7 @@ from records.errors import InvalidInput
 from records.paging import Page
 from records.policy import Action, require
 from server.auth import authenticate
-from server.routes._common import page_response, paging, read_body, read_json
+from server.routes._common import csv_response, page_response, paging, read_body, read_json
 from server.state import services
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/plain")
@@ -156,11 +156,7 @@ async def export_tasks(request: Request) -> Response:
     """
     actor = await authenticate(request)
     text = await tasks.export_csv(services(request).store, actor, **_filters(request))
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="tasks.csv"'},
-    )
+    return csv_response(text, "tasks.csv")
 
 
 def _filters(request: Request) -> dict[str, Any]:

@@ -330,6 +330,22 @@ async def begin_sign_in(
         raise Unauthenticated(GENERIC_FAILURE)
     await store.db[ATTEMPTS].delete_one({"_id": attempt})
 
+    return await _pending_for(store, user)
+
+
+async def begin_enrolment(store: Store, user_id: str) -> PendingSignIn:
+    """A user created a moment ago in the browser goes on to enrol, without a second password.
+
+    Only for a user whose password was proved in the same request (the
+    set-up link's first administrator); the session still waits for a code.
+    """
+    user = await users.get_user(store, user_id)
+    if user.get("totp_secret"):
+        raise Conflict("the user has a second factor already; sign in")
+    return await _pending_for(store, user)
+
+
+async def _pending_for(store: Store, user: dict[str, Any]) -> PendingSignIn:
     enrolling = not user.get("totp_secret")
     key = secrets.token_urlsafe(32)
     await store.db[PENDING].insert_one(

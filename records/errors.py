@@ -34,6 +34,10 @@ class NotFound(RecordError):
         return cls(f"no {kind} with id {shown!r}")
 
 
+class Gone(RecordError):
+    """A one-time link that worked once, or has expired: it will never work again."""
+
+
 class Forbidden(RecordError):
     """The caller may see the record but not do this to it."""
 

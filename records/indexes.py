@@ -14,6 +14,7 @@ from records import (
     folders,
     jobs,
     offenders,
+    setup,
     tasks,
     users,
     vocabulary,
@@ -41,6 +42,7 @@ _INDEXES: dict[str, list[IndexModel]] = {
     ],
     credentials.SESSIONS: [IndexModel([("digest", ASCENDING)], unique=True)],
     credentials.PENDING: [IndexModel([("digest", ASCENDING)], unique=True)],
+    setup.SETUP_TOKENS: [IndexModel([("digest", ASCENDING)], unique=True)],
     credentials.ATTEMPTS: [IndexModel([("username", ASCENDING), ("at", DESCENDING)])],
     offenders.OFFENDERS: [
         IndexModel(

@@ -38,6 +38,7 @@ class Action(Enum):
     TEAMS_MANAGE = "teams.manage"
     WORKFLOWS_MANAGE = "workflows.manage"
     REPORTS_READ = "reports.read"
+    SERVICE_SETUP = "service.setup"
 
 
 _MINIMUM_LEVEL = {
@@ -58,6 +59,7 @@ _MINIMUM_LEVEL = {
     Action.TEAMS_MANAGE: "admin",
     Action.WORKFLOWS_MANAGE: "admin",
     Action.REPORTS_READ: "viewer",
+    Action.SERVICE_SETUP: "admin",
 }
 
 # How a refusal names the action to the person refused.
@@ -79,6 +81,7 @@ _DOING = {
     Action.TEAMS_MANAGE: "create teams",
     Action.WORKFLOWS_MANAGE: "change workflows or bank holidays",
     Action.REPORTS_READ: "read casework reports",
+    Action.SERVICE_SETUP: "set up the service: its users, teams and lists",
 }
 
 _READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}

@@ -71,7 +71,7 @@ async def create_user(
     their first sign-in in the browser (records.credentials.finish_enrolment).
     """
     username = username.strip().lower()
-    _check_new_user(by, username, level, team, password)
+    check_new_user(by, username, level, team, password)
     organisation = _check_organisation(organisation, external=external)
 
     secret = pyotp.random_base32() if with_totp else None
@@ -104,15 +104,18 @@ async def create_user(
     return NewUser(str(result.inserted_id), username, secret)
 
 
-def _check_new_user(by: Actor, username: str, level: str, team: str, password: str | None) -> None:
+def check_new_user(by: Actor, username: str, level: str, team: str, password: str | None) -> None:
+    """The rules create_user applies, for a caller that must check before it commits to one."""
     if not USERNAME.match(username):
-        raise InvalidInput.field("username", "use 2-64 lower-case letters, digits, '.', '_' or '-'")
+        raise InvalidInput.field(
+            "username", "must use 2-64 lower-case letters, digits, '.', '_' or '-'"
+        )
     if level not in LEVELS:
         raise InvalidInput.field("level", f"must be one of {', '.join(LEVELS)}")
     if level_rank(level) > level_rank(by.level):
         raise InvalidInput.field("level", "cannot create a user above your own level")
     if not TEAM_NAME.match(team):
-        raise InvalidInput.field("team", "use 1-64 letters, digits, spaces, '.', '_' or '-'")
+        raise InvalidInput.field("team", "must use 1-64 letters, digits, spaces, '.', '_' or '-'")
     if password is not None:
         _check_password(password, username)
 

@@ -25,12 +25,12 @@ from dossier_builder import templates as dossier_templates
 from dossier_builder.build import DossierWorker
 from dossier_builder.errors import DossierError
 from dossier_builder.request import check_request
-from records import audit, audit_chain, cases, credentials, tasks, users
+from records import audit, audit_chain, cases, credentials, setup, tasks, users
 from records.actors import LEVELS, SYSTEM
 from records.errors import RecordError
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
-from records.store import Store, open_store
+from records.store import Store, iso, open_store
 from search import maintenance
 from search.errors import SearchError
 from search.index import TantivyIndex
@@ -105,6 +105,7 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
     with database_uri(settings, supervise=True) as uri:
         settings = settings.with_database_uri(uri)
         print(f"PPUD is serving on http://{settings.host}:{settings.port}", file=sys.stderr)
+        announce_setup_link(settings)
         if settings.workers > 1:
             with _search_worker(settings, uri):
                 return _serve_many(settings, uri)
@@ -120,6 +121,37 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
         with _search_worker(settings, uri):
             uvicorn.Server(config).run()
     return 0
+
+
+def announce_setup_link(settings: Settings) -> None:
+    """With no users yet, the one-time link that creates the first administrator.
+
+    Printed for whoever started the server, never sent through logging
+    (whose lines go on to collectors): the link lets its holder create an
+    administrator. Where stderr itself is collected (docker logs), its single
+    use and its 30 minutes bound what a reader of those logs could do.
+    """
+    assert settings.mongodb_uri is not None, "serve finds or starts the database first"
+    uri = settings.mongodb_uri.reveal()
+
+    async def issue() -> setup.SetupLink | None:
+        store = open_store(uri, settings.database)
+        try:
+            await ensure_indexes(store)
+            return await setup.issue_link(store)
+        finally:
+            await store.close()
+
+    link = asyncio.run(issue())
+    if link is None:
+        return
+    logger.info("setup.link_issued", extra={"expires_at": iso(link.expires_at)})
+    minutes = setup.LINK_LIFETIME // timedelta(minutes=1)
+    print(
+        f"No users yet: create the first administrator at {settings.url}/setup/{link.token} "
+        f"(the link works once, for {minutes} minutes)",
+        file=sys.stderr,
+    )
 
 
 def _serve_many(settings: Settings, uri: str) -> int:

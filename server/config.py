@@ -10,6 +10,7 @@ from pathlib import Path
 
 GIB = 1024**3
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104 - read, never bound
 
 
 class ConfigError(ValueError):
@@ -64,6 +65,14 @@ class Settings:
     @property
     def development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def url(self) -> str:
+        """Where a browser on this machine reaches the server, for the links it prints."""
+        # A wildcard address listens on every interface but is no address to open;
+        # the loopback address reaches the same server.
+        host = _WILDCARDS.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def with_database_uri(self, uri: str) -> Settings:
         return replace(self, mongodb_uri=Secret(uri))

@@ -24,8 +24,15 @@ _SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"x-frame-options", b"DENY"),
 ]
+# Paths that carry a secret: the one-time set-up link's token is never logged.
+_SECRET_IN_PATH = re.compile(r"^/setup/[^/]+")
 # Outside local development the service is behind TLS; browsers should insist on it.
 _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def loggable(path: str) -> str:
+    """The path as the log may hold it: a secret in it replaced by a mark."""
+    return _SECRET_IN_PATH.sub("/setup/[token]", path)
 
 
 class RequestContext:
@@ -74,7 +81,7 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         except Exception:
             # Logged with its traceback here, never sent: the client gets the id.
-            logger.exception("unhandled error", extra={"path": scope["path"]})
+            logger.exception("unhandled error", extra={"path": loggable(scope["path"])})
             if not response_started:
                 page = self.crash_page(scope, rid) if self.crash_page else None
                 response = page or problem(500, f"something went wrong; quote request id {rid}")
@@ -84,7 +91,7 @@ class RequestContext:
             logger.info(
                 "%s %s %s",
                 scope["method"],
-                scope["path"],
+                loggable(scope["path"]),
                 status,
                 extra={"status": status, "ms": round((time.perf_counter() - started) * 1000, 1)},
             )

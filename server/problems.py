@@ -26,6 +26,7 @@ _STATUS: list[tuple[type[errors.RecordError], int, str]] = [
     (errors.Forbidden, 403, "Not allowed"),
     (errors.NotFound, 404, "Not found"),
     (errors.Conflict, 409, "Conflict"),
+    (errors.Gone, 410, "Gone"),
     (errors.StaleRevision, 412, "Precondition failed"),
     (errors.TooLarge, 413, "Content too large"),
     (errors.PreconditionRequired, 428, "Precondition required"),

@@ -71,13 +71,23 @@ def split_date(iso: str | None) -> dict[str, str]:
     return {"day": str(found.day), "month": str(found.month), "year": str(found.year)}
 
 
-def add_problems(errors: FormErrors, exc: InvalidInput, *, ids: dict[str, str]) -> None:
-    """A records InvalidInput as page errors; ids maps a records field to its input's id."""
+def add_problems(
+    errors: FormErrors,
+    exc: InvalidInput,
+    *,
+    ids: dict[str, str],
+    labels: dict[str, str] | None = None,
+) -> None:
+    """A records InvalidInput as page errors; ids maps a records field to its input's id.
+
+    labels names a field as the page's form does, where FIELD_LABELS would not.
+    """
+    named = FIELD_LABELS | (labels or {})
     problems = exc.errors or []
     if not problems:
         errors.add(next(iter(ids.values())), sentence(exc.detail))
     for problem in problems:
-        label = FIELD_LABELS.get(problem.field, problem.field.replace("_", " ").capitalize())
+        label = named.get(problem.field, problem.field.replace("_", " ").capitalize())
         target = ids.get(problem.field, next(iter(ids.values())))
         errors.add(target, sentence(f"{label} {problem.message}"))
 

@@ -42,6 +42,7 @@ _PAGES: dict[int, tuple[str, list[str]]] = {
     ),
     405: ("Page not found", ["If you typed the web address, check it is correct."]),
     409: ("Someone else changed this", ["Go back, reload the page and try again."]),
+    410: ("This link no longer works", ["A one-time link works once, and for a short time."]),
     429: ("Too many attempts", ["Wait a few minutes and try again."]),
     500: ("Sorry, there is a problem with the service", ["Try again later."]),
     503: ("Sorry, the service is unavailable", ["Try again in a few minutes."]),
@@ -61,6 +62,8 @@ def _status_of(exc: Exception) -> int:
         return 404
     if isinstance(exc, errors.Conflict):
         return 409
+    if isinstance(exc, errors.Gone):
+        return 410
     if isinstance(exc, errors.TooManyAttempts):
         return 429
     if isinstance(exc, (errors.InvalidInput, errors.MalformedInput)):
@@ -97,8 +100,9 @@ async def page_for(request: Request, exc: Exception) -> Response:
     if status >= 500:
         logger.error("page failed: %s", type(exc).__name__)
     heading, paragraphs = _PAGES.get(status, _PAGES[500])
-    if isinstance(exc, (errors.Forbidden, errors.InvalidInput)):
-        # Says what was refused: a filter in the address, or a right the account lacks.
+    if isinstance(exc, (errors.Forbidden, errors.Gone, errors.InvalidInput)):
+        # Says what was refused (a filter in the address, a right the account lacks)
+        # or what to do instead (a one-time link that no longer works).
         paragraphs = [sentence(exc.detail)]
     shown = {"heading": heading, "paragraphs": paragraphs, "reference": None}
     if status >= 500:

@@ -1,4 +1,7 @@
-"""The home page: the cases the user may see, their check-outs, and what they did last."""
+"""The home page: the cases the user may see, their check-outs, and what they did last.
+
+On a fresh install an administrator also sees the guided start: what to set up next.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from records import audit, cases, locks, offenders, tasks
+from records import audit, cases, locks, offenders, tasks, vocabulary
+from records.actors import Actor
+from records.policy import Action, allows
 from records.store import Store
 from server.state import services
 from web import session, task_pages
@@ -21,13 +26,9 @@ async def home(request: Request) -> Response:
     """Open cases of the user's team, and their check-outs."""
     signed_in = await session.signed_in(request)
     store = services(request).store
+    cursor = request.query_params.get("cursor") or None
 
-    listed = await cases.list_cases(
-        store,
-        signed_in.actor,
-        limit=CASES_PER_PAGE,
-        cursor=request.query_params.get("cursor") or None,
-    )
+    listed = await cases.list_cases(store, signed_in.actor, limit=CASES_PER_PAGE, cursor=cursor)
     open_cases = [c for c in listed.items if not c.get("ended")]
     held = await locks.held_by(store, signed_in.actor)
     due = await tasks.upcoming(store, signed_in.actor)
@@ -39,9 +40,17 @@ async def home(request: Request) -> Response:
             store, signed_in.actor, user=signed_in.actor.username, limit=10
         )
 
+    # An install is fresh until its first case is opened (by hand or by the demo
+    # loader): from then on the page is for casework, and the steps are in the
+    # README. An administrator sees every team's cases, so an empty first page
+    # means no case at all; nothing to dismiss, and no flag to store.
+    fresh = cursor is None and not listed.items
+    guide = await _guide(request, store, signed_in.actor) if fresh else None
+
     return await page(
         request,
         "home.html",
+        guide=guide,
         cases=await _case_rows(store, open_cases),
         next_cursor=listed.next_cursor,
         held=[_held_row(d) for d in held],
@@ -49,6 +58,18 @@ async def home(request: Request) -> Response:
         recent=[_recent_row(e) for e in recent.items] if recent else [],
         show_activity=recent is not None,
     )
+
+
+async def _guide(request: Request, store: Store, actor: Actor) -> dict[str, Any] | None:
+    """What the guided start shows an administrator: the lists in use, and where the API is."""
+    if not allows(actor, Action.SERVICE_SETUP):
+        return None
+    return {
+        "case_types": [v["label"] for v in await vocabulary.values(store, "case_types")],
+        "document_types": [v["label"] for v in await vocabulary.values(store, "document_types")],
+        # As the administrator's browser reached us: their commands reach the same server.
+        "api": str(request.base_url).rstrip("/") + "/api/v1",
+    }
 
 
 async def _case_rows(store: Store, found: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -132,3 +132,18 @@ def test_settings_for_search_are_read_from_the_environment() -> None:
 def test_settings_for_search_refuse_bad_values_by_name(name: str, value: str, words: str) -> None:
     with pytest.raises(ConfigError, match=words):
         load_settings({name: value})
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8000"),
+        ("ppud.example", "http://ppud.example:8000"),
+        # A wildcard listens everywhere but is no address to open: the loopback reaches it.
+        ("0.0.0.0", "http://127.0.0.1:8000"),  # noqa: S104
+        ("::", "http://[::1]:8000"),
+        ("::1", "http://[::1]:8000"),
+    ],
+)
+def test_settings_url_is_an_address_a_browser_can_open(host: str, url: str) -> None:
+    assert load_settings({"PPUD_HOST": host}).url == url

@@ -16,6 +16,7 @@ from records.store import Store
 from server.app import create_app
 from server.config import Settings
 from server.logs import configure
+from server.middleware import loggable
 from tests.conftest import PASSWORD, User, upload
 
 Configure = Callable[[str, str], io.StringIO]
@@ -157,3 +158,16 @@ def test_log_settings_repr_hides_the_database_uri(settings: Settings) -> None:
     assert "hunter2-secret" not in shown
     assert configured.mongodb_uri is not None
     assert configured.mongodb_uri.reveal().startswith("mongodb://ppud:hunter2-secret@")
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/setup/abc_DEF-123", "/setup/[token]"),
+        ("/setup/abc/more", "/setup/[token]/more"),
+        ("/cases/123", "/cases/123"),
+        ("/api/v1/setup/x", "/api/v1/setup/x"),
+    ],
+)
+def test_log_paths_holding_a_secret_are_logged_without_it(path: str, logged: str) -> None:
+    assert loggable(path) == logged

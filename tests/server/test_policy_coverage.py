@@ -112,6 +112,7 @@ PAGES_WITHOUT_RECORD = {
     "/sign-in/code": "signing in",
     "/sign-in/enrol": "signing in",
     "/sign-out": "the caller's own session",
+    "/setup/{token}": "the first administrator's one-time link: there are no users yet",
     "/healthz": "open: whether the process runs",
     "/readyz": "open: whether the database and extractor answer",
 }

@@ -233,6 +233,17 @@ def may_take_transition(actor: Actor, case: dict[str, Any], level: str) -> bool:
     return allows(actor, Action.CASE_WRITE, case) and level_rank(actor.level) >= level_rank(level)
 
 
+def may_create_first_admin(*, users_exist: bool) -> bool:
+    """Whether a live set-up link may create an administrator: only while there is no user.
+
+    Nobody can sign in to an install without users, so the link printed by
+    `ppud serve` stands in for an administrator; once anybody exists, the
+    users themselves create the others, and every link is dead.
+    """
+    _note("setup")
+    return not users_exist
+
+
 def can_manage_user(actor: Actor, user: dict[str, Any]) -> bool:
     """Administrators manage everyone; a manager, the internal users of their own team.
 

@@ -19,6 +19,7 @@ from typing import Any
 from records import audit, users
 from records.actors import SYSTEM, Actor
 from records.errors import Gone, NotFound
+from records.policy import may_create_first_admin
 from records.store import Store, as_utc, iso
 
 SETUP_TOKENS = "setup_tokens"
@@ -53,8 +54,10 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def _has_users(store: Store) -> bool:
-    return await store.db[users.USERS].count_documents({}, limit=1) > 0
+async def _open_to_setup(store: Store) -> bool:
+    """The policy's answer: may a set-up link create an administrator now?"""
+    users_exist = await store.db[users.USERS].count_documents({}, limit=1) > 0
+    return may_create_first_admin(users_exist=users_exist)
 
 
 def _live(store: Store) -> dict[str, Any]:
@@ -64,7 +67,7 @@ def _live(store: Store) -> dict[str, Any]:
 
 async def issue_link(store: Store) -> SetupLink | None:
     """A new link while there are no users, every older one dead; None once there are users."""
-    if await _has_users(store):
+    if not await _open_to_setup(store):
         return None
 
     now = store.now()
@@ -91,6 +94,9 @@ async def issue_link(store: Store) -> SetupLink | None:
 
 async def check_link(store: Store, token: str) -> datetime:
     """When a live link expires; NotFound for a link never issued, Gone for a dead one."""
+    # The policy is asked whatever the token, though its answer counts only for
+    # a live link: a used one is better explained as used than as superseded.
+    open_to_setup = await _open_to_setup(store)
     record = None
     if _TOKEN.match(token):
         record = await store.db[SETUP_TOKENS].find_one({"digest": _digest(token)})
@@ -105,7 +111,7 @@ async def check_link(store: Store, token: str) -> datetime:
     if expires_at <= store.now():
         raise Gone(EXPIRED)
     # Someone ran `ppud users create` meanwhile: the service has a way in already.
-    if await _has_users(store):
+    if not open_to_setup:
         raise Gone(USERS_EXIST)
     return expires_at
 
@@ -134,7 +140,7 @@ async def create_first_admin(
     if claimed is None:
         await check_link(store, token)
         raise Gone(USED)
-    if await _has_users(store):
+    if not await _open_to_setup(store):
         raise Gone(USERS_EXIST)
 
     return await users.create_user(

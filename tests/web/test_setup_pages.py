@@ -13,7 +13,7 @@ import httpx
 import pyotp
 import pytest
 
-from records import credentials, setup, users
+from records import credentials, policy, setup, users
 from records.store import Store
 from server.auth import SESSION_COOKIE
 from tests.conftest import PASSWORD, Clock, Ppud
@@ -88,6 +88,21 @@ async def test_setup_form_is_a_gov_uk_form_with_csrf_and_no_inline_script(
     # The address holds the token: no Referer may carry it off, to this site or another.
     assert answered.headers["referrer-policy"] == "no-referrer"
     assert answered.headers["cache-control"] == "no-store"
+
+
+async def test_setup_pages_ask_the_policy_whether_set_up_is_open(
+    browser_client: httpx.AsyncClient, store: Store
+) -> None:
+    link = await _link(store)
+
+    with policy.watching() as opened:
+        csrf = await _open(browser_client, link)
+    with policy.watching() as sent:
+        created = await browser_client.post(link, data=_form(csrf))
+
+    assert created.status_code == 303
+    assert "setup" in opened
+    assert "setup" in sent
 
 
 async def test_setup_creates_the_admin_then_enrols_totp_and_signs_in(

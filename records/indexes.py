@@ -11,6 +11,7 @@ from records import (
     documents,
     files,
     folders,
+    help_pages,
     jobs,
     offenders,
     users,
@@ -85,3 +86,4 @@ async def ensure_indexes(store: Store) -> None:
     for collection, models in _INDEXES.items():
         await store.db[collection].create_indexes(models)
     await vocabulary.seed(store)
+    await help_pages.seed(store)

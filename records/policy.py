@@ -36,6 +36,10 @@ class Action(Enum):
     DOSSIER_SETUP = "dossier.setup"
     USERS_MANAGE = "users.manage"
     TEAMS_MANAGE = "teams.manage"
+    LISTS_READ = "lists.read"
+    LISTS_MANAGE = "lists.manage"
+    HELP_READ = "help.read"
+    HELP_EDIT = "help.edit"
 
 
 _MINIMUM_LEVEL = {
@@ -54,6 +58,10 @@ _MINIMUM_LEVEL = {
     Action.DOSSIER_SETUP: "admin",
     Action.USERS_MANAGE: "manager",
     Action.TEAMS_MANAGE: "admin",
+    Action.LISTS_READ: "viewer",
+    Action.LISTS_MANAGE: "admin",
+    Action.HELP_READ: "viewer",
+    Action.HELP_EDIT: "admin",
 }
 
 # How a refusal names the action to the person refused.
@@ -73,12 +81,23 @@ _DOING = {
     Action.DOSSIER_SETUP: "change dossier templates or the documents a dossier needs",
     Action.USERS_MANAGE: "manage users",
     Action.TEAMS_MANAGE: "create teams",
+    Action.LISTS_READ: "read the lists of values",
+    Action.LISTS_MANAGE: "change the lists of values",
+    Action.HELP_READ: "read the online help",
+    Action.HELP_EDIT: "change the online help",
 }
 
 _READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}
 # External users read the cases associated to them and nothing else; with no
 # association (issue 7) every case stays hidden, so their lists come back empty.
-_EXTERNAL = {Action.CASE_READ, Action.DOCUMENT_READ, Action.TOKENS_OWN, Action.SEARCH}
+# The online help describes the pages, which they use too.
+_EXTERNAL = {
+    Action.CASE_READ,
+    Action.DOCUMENT_READ,
+    Action.TOKENS_OWN,
+    Action.SEARCH,
+    Action.HELP_READ,
+}
 
 
 # Every decision is noted where someone is watching (tests walking the route

@@ -28,10 +28,12 @@ from server.routes import (
     documents,
     dossiers,
     health,
+    lists,
     offenders,
     session,
     users,
 )
+from server.routes import help as help_routes
 from server.routes import search as search_routes
 from server.state import Services
 from web import assets
@@ -51,6 +53,8 @@ API_ROUTES = [
     *search_routes.routes,
     *dossiers.routes,
     *users.routes,
+    *lists.routes,
+    *help_routes.routes,
     Route("/openapi.json", openapi, methods=["GET"]),
 ]
 

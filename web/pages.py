@@ -13,8 +13,10 @@ from web import (
     cases,
     documents,
     dossiers,
+    help_pages,
     home,
     job_pages,
+    list_pages,
     offenders,
     search_pages,
     signin,
@@ -48,4 +50,6 @@ routes = [
     *uploads.routes,
     *documents.routes,
     *user_pages.routes,
+    *list_pages.routes,
+    *help_pages.routes,
 ]

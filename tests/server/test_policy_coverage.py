@@ -75,6 +75,9 @@ async def world(
         "team": "north",
         "token_id": spare.id,
         "number": "1",
+        "list_name": "case_types",
+        "code": "recall",
+        "key": "home",
     }
 
 

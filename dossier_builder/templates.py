@@ -301,7 +301,8 @@ async def _section(store: Store, fields: Fields, where: str, raw: Any) -> dict[s
 
 async def _code(store: Store, fields: Fields, vocabulary_name: str, where: str, given: str) -> str:
     try:
-        return await vocabulary.resolve(store, vocabulary_name, where, given)
+        # A retired type may stay in a template: its documents still belong in dossiers.
+        return await vocabulary.resolve(store, vocabulary_name, where, given, retired_ok=True)
     except InvalidInput as exc:
         for problem in exc.errors:
             fields.fail(problem.field, problem.message)

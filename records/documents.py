@@ -80,9 +80,17 @@ async def view(store: Store, actor: Actor, document_id: str) -> dict[str, Any]:
 
 
 async def read_fields(
-    store: Store, case: dict[str, Any], data: dict[str, Any], *, partial: bool
+    store: Store,
+    case: dict[str, Any],
+    data: dict[str, Any],
+    *,
+    partial: bool,
+    current: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Validated document fields from a form or JSON body; all problems at once."""
+    """Validated document fields from a form or JSON body; all problems at once.
+
+    current is the document being changed: the type it holds stays valid if retired.
+    """
     fields = Fields(data)
     changes: dict[str, Any] = {}
 
@@ -110,7 +118,11 @@ async def read_fields(
 
     if changes.get("doc_type"):
         changes["doc_type"] = await vocabulary.resolve(
-            store, "document_types", "doc_type", changes["doc_type"]
+            store,
+            "document_types",
+            "doc_type",
+            changes["doc_type"],
+            held=(current or {}).get("doc_type"),
         )
     if folder_id is not None:
         changes["folder_id"] = await folders.folder_in_case(store, case["_id"], folder_id)
@@ -273,7 +285,7 @@ async def update_metadata(
     unknown = set(data) - EDITABLE
     if unknown:
         raise InvalidInput.field(sorted(unknown)[0], "is not an editable field")
-    asked = await read_fields(store, case, data, partial=True)
+    asked = await read_fields(store, case, data, partial=True, current=document)
     changes = {name: value for name, value in asked.items() if document.get(name) != value}
     if document.get("restricted_to") and changes.get("protective_marking", SENSITIVE) != SENSITIVE:
         raise InvalidInput.field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,16 @@ class InvalidInput(RecordError):
     @classmethod
     def field(cls, field: str, message: str) -> InvalidInput:
         return cls(f"{field}: {message}", [FieldProblem(field, message)])
+
+
+class ImportRefused(InvalidInput):
+    """A file with a bad row: nothing was imported; the report gives every row's outcome."""
+
+    def __init__(
+        self, detail: str, report: dict[str, Any], errors: list[FieldProblem] | None = None
+    ) -> None:
+        super().__init__(detail, errors)
+        self.report = report
 
 
 class MalformedInput(RecordError):

@@ -12,6 +12,7 @@ from records import (
     documents,
     files,
     folders,
+    help_pages,
     jobs,
     offenders,
     setup,
@@ -104,3 +105,4 @@ async def ensure_indexes(store: Store) -> None:
     await vocabulary.seed(store)
     await workflows.seed(store)
     await working_days.seed(store)
+    await help_pages.seed(store)

@@ -39,6 +39,10 @@ class Action(Enum):
     WORKFLOWS_MANAGE = "workflows.manage"
     REPORTS_READ = "reports.read"
     SERVICE_SETUP = "service.setup"
+    LISTS_READ = "lists.read"
+    LISTS_MANAGE = "lists.manage"
+    HELP_READ = "help.read"
+    HELP_EDIT = "help.edit"
 
 
 _MINIMUM_LEVEL = {
@@ -60,6 +64,10 @@ _MINIMUM_LEVEL = {
     Action.WORKFLOWS_MANAGE: "admin",
     Action.REPORTS_READ: "viewer",
     Action.SERVICE_SETUP: "admin",
+    Action.LISTS_READ: "viewer",
+    Action.LISTS_MANAGE: "admin",
+    Action.HELP_READ: "viewer",
+    Action.HELP_EDIT: "admin",
 }
 
 # How a refusal names the action to the person refused.
@@ -82,12 +90,23 @@ _DOING = {
     Action.WORKFLOWS_MANAGE: "change workflows or bank holidays",
     Action.REPORTS_READ: "read casework reports",
     Action.SERVICE_SETUP: "set up the service: its users, teams and lists",
+    Action.LISTS_READ: "read the lists of values",
+    Action.LISTS_MANAGE: "change the lists of values",
+    Action.HELP_READ: "read the online help",
+    Action.HELP_EDIT: "change the online help",
 }
 
 _READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}
 # External users read the cases associated to them and nothing else; with no
 # association (issue 7) every case stays hidden, so their lists come back empty.
-_EXTERNAL = {Action.CASE_READ, Action.DOCUMENT_READ, Action.TOKENS_OWN, Action.SEARCH}
+# The online help describes the pages, which they use too.
+_EXTERNAL = {
+    Action.CASE_READ,
+    Action.DOCUMENT_READ,
+    Action.TOKENS_OWN,
+    Action.SEARCH,
+    Action.HELP_READ,
+}
 
 
 # Every decision is noted where someone is watching (tests walking the route

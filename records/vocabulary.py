@@ -1,7 +1,9 @@
-"""Administrator-editable lists of values: case types and document types.
+"""Administrator-editable lists of values: case types, document types, establishments...
 
 Codes are stable snake_case identifiers; clients may also send the label or
 a spelling of the code with spaces or hyphens, which is normalised here.
+Each list is one document of the lists collection, its values in an array
+of {code, label, order, retired}; records.list_values changes them.
 """
 
 from __future__ import annotations
@@ -14,37 +16,17 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from records import audit
 from records.actors import Actor
 from records.errors import InvalidInput
+from records.list_defaults import CASE_TYPES, DEFINITIONS, DOCUMENT_TYPES
 from records.policy import Action, require
 from records.store import Store
 from records.validation import Fields
 
 LISTS = "lists"
+# Orders are spaced so a value can be put between two without renumbering.
+ORDER_STEP = 10
 
-DEFAULT_CASE_TYPES = {
-    "recall": "Recall",
-    "parole_review": "Parole review",
-    "mental_health": "Restricted patient (mental health)",
-}
-
-DEFAULT_DOCUMENT_TYPES = {
-    "part_a_recall_report": "Part A recall report",
-    "licence": "Licence",
-    "oasys_assessment": "OASys assessment",
-    "pre_sentence_report": "Pre-sentence report",
-    "previous_convictions": "Previous convictions",
-    "charge_sheet": "Charge sheet",
-    "police_report": "Police report",
-    "psychiatric_report": "Psychiatric report",
-    "representations": "Representations",
-    "decision_letter": "Decision letter",
-    "revocation_order": "Revocation order",
-    "reasons_for_recall": "Reasons for recall",
-    "correspondence": "Correspondence",
-    "dossier": "Dossier",
-    "other": "Other",
-}
-
-_DEFAULTS = {"case_types": DEFAULT_CASE_TYPES, "document_types": DEFAULT_DOCUMENT_TYPES}
+DEFAULT_CASE_TYPES = dict(CASE_TYPES)
+DEFAULT_DOCUMENT_TYPES = dict(DOCUMENT_TYPES)
 
 # The document types a case type's dossier must hold (data: an administrator
 # may change them in the lists collection); a recall's, as today's recall
@@ -63,12 +45,14 @@ REQUIREMENTS = "dossier_requirements"
 
 
 async def seed(store: Store) -> None:
-    """Insert the default lists once; an administrator's edits are kept."""
-    for name, values in _DEFAULTS.items():
+    """Insert each list once, with its default values; an administrator's edits are kept."""
+    for name, definition in DEFINITIONS.items():
+        values = [
+            {"code": code, "label": label, "order": (n + 1) * ORDER_STEP, "retired": False}
+            for n, (code, label) in enumerate(definition.defaults)
+        ]
         await store.db[LISTS].update_one(
-            {"_id": name},
-            {"$setOnInsert": {"values": [{"code": c, "label": lbl} for c, lbl in values.items()]}},
-            upsert=True,
+            {"_id": name}, {"$setOnInsert": {"values": values, "revision": 1}}, upsert=True
         )
     await store.db[LISTS].update_one(
         {"_id": REQUIREMENTS},
@@ -130,20 +114,63 @@ async def set_dossier_requirements(
 
 
 async def values(store: Store, name: str) -> list[dict[str, Any]]:
+    """Every value of the list, retired ones too (records holding them show their labels)."""
     found = await store.db[LISTS].find_one({"_id": name})
-    return list(found["values"]) if found else []
+    return normalised(found["values"]) if found else []
 
 
-def _normalise(text: str) -> str:
+async def offered(store: Store, name: str, *, keeping: str | None = None) -> list[dict[str, Any]]:
+    """The values a form offers: none retired, except the one the record holds (keeping)."""
+    return [v for v in await values(store, name) if not v["retired"] or v["code"] == keeping]
+
+
+def normalised(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Values in their order, each with an order and a retired flag.
+
+    Lists seeded before values had either are read as ordered as stored and in use.
+    """
+    complete = [
+        {
+            "code": str(value["code"]),
+            "label": str(value["label"]),
+            "order": int(value.get("order", (n + 1) * ORDER_STEP)),
+            "retired": bool(value.get("retired", False)),
+        }
+        for n, value in enumerate(stored)
+    ]
+    return sorted(complete, key=lambda v: v["order"])
+
+
+def normalise(text: str) -> str:
+    """A code or label as resolve compares them: "Parole-Review " is parole_review."""
     return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
 
 
-async def resolve(store: Store, name: str, field: str, given: str) -> str:
-    """The code for given (a code or a label); InvalidInput listing the choices."""
-    wanted = _normalise(given)
+async def resolve(
+    store: Store,
+    name: str,
+    field: str,
+    given: str,
+    *,
+    held: str | None = None,
+    retired_ok: bool = False,
+) -> str:
+    """The code for given (a code or a label); InvalidInput listing the choices.
+
+    A retired value is refused, for it is no longer to be used in new records,
+    unless it is the one the record already holds (held) or the caller only
+    matches existing records against it (retired_ok: a dossier template).
+    """
+    wanted = normalise(given)
     choices = await values(store, name)
+    usable = [v for v in choices if not v["retired"] or retired_ok or v["code"] == held]
+    codes = ", ".join(v["code"] for v in usable)
     for value in choices:
-        if wanted in (value["code"], _normalise(value["label"])):
+        if wanted not in (value["code"], normalise(value["label"])):
+            continue
+        if value in usable:
             return str(value["code"])
-    codes = ", ".join(v["code"] for v in choices)
-    raise InvalidInput.field(field, f"{given!r} is not in the list; use one of: {codes}")
+        raise InvalidInput.field(
+            field, f"{value['code']!r} is retired from the list {name}; use one of: {codes}"
+        )
+    raise InvalidInput.field(field, f"{given!r} is not in the list {name}; use one of: {codes}")

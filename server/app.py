@@ -29,12 +29,14 @@ from server.routes import (
     documents,
     dossiers,
     health,
+    lists,
     offenders,
     reports,
     session,
     users,
     workflows,
 )
+from server.routes import help as help_routes
 from server.routes import search as search_routes
 from server.state import Services
 from web import assets
@@ -56,6 +58,8 @@ API_ROUTES = [
     *users.routes,
     *workflows.routes,
     *reports.routes,
+    *lists.routes,
+    *help_routes.routes,
     Route("/openapi.json", openapi, methods=["GET"]),
 ]
 

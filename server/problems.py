@@ -49,8 +49,11 @@ def problem(
     title: str | None = None,
     errors_list: list[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
+    # RFC 9457 section 3.2: members beyond the standard ones extend the problem.
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": "about:blank",
         "title": title or _TITLES.get(status, "Error"),
         "status": status,
@@ -73,7 +76,11 @@ def from_record_error(exc: errors.RecordError) -> JSONResponse:
     listed = None
     if isinstance(exc, errors.InvalidInput):
         listed = [{"field": p.field, "message": p.message} for p in exc.errors]
-    return problem(status, exc.detail, title=title, errors_list=listed, headers=headers)
+    # A refused import answers with its report, so the client sees every row's outcome.
+    extensions = {"report": exc.report} if isinstance(exc, errors.ImportRefused) else None
+    return problem(
+        status, exc.detail, title=title, errors_list=listed, headers=headers, extensions=extensions
+    )
 
 
 async def record_error_handler(request: Request, exc: Exception) -> Response:

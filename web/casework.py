@@ -104,7 +104,16 @@ def is_multipart(request: Request) -> bool:
 
 
 async def document_types(store: Store) -> list[dict[str, Any]]:
+    """Every document type, retired ones too: for the labels of records that hold them."""
     return await vocabulary.values(store, "document_types")
+
+
+async def offered_document_types(
+    store: Store, *, keeping: str | None = None
+) -> list[tuple[str, str]]:
+    """The document types a form offers: none retired, but the one the document holds."""
+    offered = await vocabulary.offered(store, "document_types", keeping=keeping)
+    return [(v["code"], v["label"]) for v in offered]
 
 
 def label_of(options: list[dict[str, Any]], code: str) -> str:

@@ -34,6 +34,7 @@ from web.casework import (
     is_multipart,
     label_of,
     marking_colour,
+    offered_document_types,
     read_date,
     split_date,
 )
@@ -132,7 +133,7 @@ async def _render(
         thumbnail=can_draw(current) and not stamp,
         preview=current["media_type"] in INLINE_TYPES and not stamp,
         preview_is_image=current["media_type"] in IMAGE_TYPES,
-        doc_types=[(v["code"], v["label"]) for v in types],
+        doc_types=await offered_document_types(store, keeping=document["doc_type"]),
         markings=[(m, m) for m in documents.MARKINGS],
         errors=errors or FormErrors(),
         checkin_errors=checkin_errors or FormErrors(),

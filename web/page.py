@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from web import session
 from web.forms import FormErrors
+from web.help_keys import help_key_for
 from web.templating import render
 
 
@@ -36,6 +37,8 @@ def _respond(
         "flash": session.take_flash(request),
         "errors": FormErrors(),
         "values": {},
+        # A handler may name its screen's help page; otherwise the address decides.
+        "help_key": help_key_for(request.url.path),
     }
     response = render(name, base | context, status=status)
     return session.finish(request, response)

@@ -21,7 +21,13 @@ from records.policy import Action
 from server.state import services
 from server.uploads import receive_form
 from web import session
-from web.casework import add_problems, check_token, document_types, is_multipart, read_date
+from web.casework import (
+    add_problems,
+    check_token,
+    is_multipart,
+    offered_document_types,
+    read_date,
+)
 from web.forms import FormErrors, sentence
 from web.page import page
 
@@ -70,7 +76,7 @@ async def _form_page(
         status=status,
         case={"id": str(case["_id"]), "title": case["title"]},
         rows=range(1, ROWS + 1),
-        doc_types=[(v["code"], v["label"]) for v in await document_types(store)],
+        doc_types=await offered_document_types(store),
         markings=[(m, m) for m in documents.MARKINGS],
         folders=sorted(paths, key=lambda p: p[1].lower()),
         errors=errors,

@@ -18,6 +18,8 @@ ALLOWED: dict[str, set[Action]] = {
         Action.TOKENS_OWN,
         Action.SEARCH,
         Action.REPORTS_READ,
+        Action.LISTS_READ,
+        Action.HELP_READ,
     },
     "caseworker": {
         Action.OFFENDER_READ,
@@ -31,6 +33,8 @@ ALLOWED: dict[str, set[Action]] = {
         Action.TOKENS_OWN,
         Action.SEARCH,
         Action.REPORTS_READ,
+        Action.LISTS_READ,
+        Action.HELP_READ,
     },
     "manager": {
         Action.OFFENDER_READ,
@@ -47,11 +51,20 @@ ALLOWED: dict[str, set[Action]] = {
         Action.TOKENS_OWN,
         Action.SEARCH,
         Action.REPORTS_READ,
+        Action.LISTS_READ,
+        Action.HELP_READ,
     },
     "admin": set(Action),
 }
 READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}
-EXTERNAL = {Action.CASE_READ, Action.DOCUMENT_READ, Action.TOKENS_OWN, Action.SEARCH}
+# The online help describes the pages external users see too.
+EXTERNAL = {
+    Action.CASE_READ,
+    Action.DOCUMENT_READ,
+    Action.TOKENS_OWN,
+    Action.SEARCH,
+    Action.HELP_READ,
+}
 MATRIX = [(level, action) for level in LEVELS for action in Action]
 OWN_CASE: dict[str, Any] = {"_id": "case-1", "team": "ppcs"}
 OTHER_CASE: dict[str, Any] = {"_id": "case-2", "team": "north"}

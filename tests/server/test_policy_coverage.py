@@ -84,6 +84,9 @@ async def world(
         "report": "open-cases",
         # A set-up link never issued: its page still asks whether set-up is open.
         "token": "0" * 43,
+        "list_name": "case_types",
+        "code": "recall",
+        "key": "home",
     }
 
 

@@ -14,6 +14,8 @@ ALLOWED: dict[str, set[Action]] = {
     "viewer": {
         Action.OFFENDER_READ,
         Action.CASE_READ,
+        Action.CASE_FILE_READ,
+        Action.CONTACT_READ,
         Action.DOCUMENT_READ,
         Action.TOKENS_OWN,
         Action.SEARCH,
@@ -24,6 +26,9 @@ ALLOWED: dict[str, set[Action]] = {
         Action.CASE_CREATE,
         Action.CASE_READ,
         Action.CASE_WRITE,
+        Action.CASE_FILE_READ,
+        Action.CONTACT_READ,
+        Action.CONTACT_WRITE,
         Action.DOCUMENT_READ,
         Action.DOCUMENT_WRITE,
         Action.DOCUMENT_SHARE,
@@ -36,17 +41,28 @@ ALLOWED: dict[str, set[Action]] = {
         Action.CASE_CREATE,
         Action.CASE_READ,
         Action.CASE_WRITE,
+        Action.CASE_FILE_READ,
+        Action.CONTACT_READ,
+        Action.CONTACT_WRITE,
         Action.DOCUMENT_READ,
         Action.DOCUMENT_WRITE,
         Action.DOCUMENT_SHARE,
         Action.LOCK_FORCE_RELEASE,
         Action.AUDIT_READ_ALL,
+        Action.USERS_MANAGE,
         Action.TOKENS_OWN,
         Action.SEARCH,
     },
     "admin": set(Action),
 }
-READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}
+READS = {
+    Action.OFFENDER_READ,
+    Action.CASE_READ,
+    Action.CASE_FILE_READ,
+    Action.CONTACT_READ,
+    Action.DOCUMENT_READ,
+    Action.SEARCH,
+}
 EXTERNAL = {Action.CASE_READ, Action.DOCUMENT_READ, Action.TOKENS_OWN, Action.SEARCH}
 MATRIX = [(level, action) for level in LEVELS for action in Action]
 OWN_CASE: dict[str, Any] = {"_id": "case-1", "team": "ppcs"}

@@ -7,6 +7,9 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from records import (
     access,
     audit,
+    case_contacts,
+    contacts,
+    correspondence,
     credentials,
     csv_import,
     documents,
@@ -14,6 +17,7 @@ from records import (
     folders,
     help_pages,
     jobs,
+    notes,
     offenders,
     setup,
     tasks,
@@ -95,6 +99,29 @@ _INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("case_id", ASCENDING), ("state", ASCENDING)]),
         IndexModel([("team", ASCENDING), ("state", ASCENDING), ("due_at", ASCENDING)]),
         IndexModel([("state", ASCENDING), ("overdue", ASCENDING), ("due_at", ASCENDING)]),
+    ],
+    notes.NOTES: [
+        IndexModel([("case_id", ASCENDING), ("_id", DESCENDING)]),
+        # A note is corrected once; a second correction corrects the first (records.notes).
+        IndexModel(
+            [("corrects", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"corrects": {"$type": "objectId"}},
+        ),
+    ],
+    contacts.CONTACTS: [
+        IndexModel([("name", ASCENDING)]),
+        IndexModel([("kind", ASCENDING), ("name", ASCENDING)]),
+    ],
+    case_contacts.CASE_CONTACTS: [
+        IndexModel(
+            [("case_id", ASCENDING), ("contact_id", ASCENDING), ("role", ASCENDING)], unique=True
+        ),
+        IndexModel([("contact_id", ASCENDING)]),
+    ],
+    correspondence.CORRESPONDENCE: [
+        IndexModel([("case_id", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("contact_id", ASCENDING)]),
     ],
 }
 

@@ -36,12 +36,19 @@ class Fields:
         self.problems.append(FieldProblem(field, message))
 
     def text(
-        self, field: str, *, required: bool = True, max_length: int = 500, strip: bool = True
+        self,
+        field: str,
+        *,
+        required: bool = True,
+        max_length: int = 500,
+        strip: bool = True,
+        multiline: bool = False,
     ) -> str | None:
         """A string field, NFC-normalised; strip=False keeps it exactly as sent (passwords).
 
         Normalised so that "Café" typed on two keyboards is one folder name and
-        one search term, not two that look alike.
+        one search term, not two that look alike. multiline=True admits line
+        breaks and tabs (a note, an address), every line break stored as a line feed.
         """
         value = self.data.get(field)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -53,9 +60,12 @@ class Fields:
             return None
         if strip:
             value = unicodedata.normalize("NFC", value.strip())
+        if multiline:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        layout = value.replace("\n", "").replace("\t", "") if multiline else value
         if len(value) > max_length:
             self.fail(field, f"must be at most {max_length} characters")
-        elif has_control_characters(value):
+        elif has_control_characters(layout):
             self.fail(field, "must not contain control characters")
         return value
 

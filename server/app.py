@@ -25,7 +25,9 @@ from server.openapi import openapi
 from server.problems import HANDLERS
 from server.routes import (
     audit,
+    case_file,
     cases,
+    contacts,
     documents,
     dossiers,
     health,
@@ -51,6 +53,8 @@ API_ROUTES = [
     *session.routes,
     *offenders.routes,
     *cases.routes,
+    *case_file.routes,
+    *contacts.routes,
     *documents.routes,
     *audit.routes,
     *search_routes.routes,

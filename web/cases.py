@@ -16,7 +16,7 @@ from records.errors import Conflict, InvalidInput, MalformedInput
 from records.policy import Action, allows
 from records.store import Store
 from server.state import services
-from web import session
+from web import case_file, session
 from web.casework import (
     add_problems,
     document_types,
@@ -68,10 +68,10 @@ async def case_page(request: Request) -> Response:
     case = await cases.view_case(
         services(request).store, signed_in.actor, request.path_params["case_id"]
     )
-    return await _render(request, signed_in.actor, case)
+    return await render_case(request, signed_in.actor, case)
 
 
-async def _render(
+async def render_case(
     request: Request,
     actor: Actor,
     case: dict[str, Any],
@@ -81,6 +81,7 @@ async def _render(
     chosen: str = "",
     status: int = 200,
 ) -> Response:
+    """The case page; again, with errors and what was typed, after one of its forms was refused."""
     store = services(request).store
     listed = await documents.list_case_documents(
         store,
@@ -115,6 +116,7 @@ async def _render(
         may_upload=allows(actor, Action.DOCUMENT_WRITE, case),
         may_read_audit=not actor.external,
         uploaded=int(uploaded) if uploaded.isdigit() and len(uploaded) < 3 else 0,
+        **await case_file.sections(request, actor, case),
     )
 
 
@@ -160,7 +162,7 @@ async def take_transition(request: Request) -> Response:
             return RedirectResponse(f"/cases/{case['_id']}?moved=1", status_code=303)
     # The case may have moved: show it as it is now, with what they typed.
     fresh = await cases.get_case(store, actor, str(case["_id"]))
-    return await _render(
+    return await render_case(
         request, actor, fresh, errors=errors, values=values, chosen=code, status=422
     )
 

@@ -10,7 +10,9 @@ from starlette.routing import Route
 
 from web import (
     audit_pages,
+    case_file_forms,
     cases,
+    contacts,
     documents,
     dossiers,
     help_pages,
@@ -53,6 +55,8 @@ routes = [
     *audit_pages.routes,
     *offenders.routes,
     *cases.routes,
+    *case_file_forms.routes,
+    *contacts.routes,
     *uploads.routes,
     *documents.routes,
     *user_pages.routes,

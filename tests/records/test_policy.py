@@ -14,6 +14,8 @@ ALLOWED: dict[str, set[Action]] = {
     "viewer": {
         Action.OFFENDER_READ,
         Action.CASE_READ,
+        Action.CASE_FILE_READ,
+        Action.CONTACT_READ,
         Action.DOCUMENT_READ,
         Action.TOKENS_OWN,
         Action.SEARCH,
@@ -27,6 +29,9 @@ ALLOWED: dict[str, set[Action]] = {
         Action.CASE_CREATE,
         Action.CASE_READ,
         Action.CASE_WRITE,
+        Action.CASE_FILE_READ,
+        Action.CONTACT_READ,
+        Action.CONTACT_WRITE,
         Action.DOCUMENT_READ,
         Action.DOCUMENT_WRITE,
         Action.DOCUMENT_SHARE,
@@ -42,6 +47,9 @@ ALLOWED: dict[str, set[Action]] = {
         Action.CASE_CREATE,
         Action.CASE_READ,
         Action.CASE_WRITE,
+        Action.CASE_FILE_READ,
+        Action.CONTACT_READ,
+        Action.CONTACT_WRITE,
         Action.DOCUMENT_READ,
         Action.DOCUMENT_WRITE,
         Action.DOCUMENT_SHARE,
@@ -56,7 +64,14 @@ ALLOWED: dict[str, set[Action]] = {
     },
     "admin": set(Action),
 }
-READS = {Action.OFFENDER_READ, Action.CASE_READ, Action.DOCUMENT_READ, Action.SEARCH}
+READS = {
+    Action.OFFENDER_READ,
+    Action.CASE_READ,
+    Action.CASE_FILE_READ,
+    Action.CONTACT_READ,
+    Action.DOCUMENT_READ,
+    Action.SEARCH,
+}
 # The online help describes the pages external users see too.
 EXTERNAL = {
     Action.CASE_READ,

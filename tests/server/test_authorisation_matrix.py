@@ -21,7 +21,7 @@ import pytest
 from bson import ObjectId
 from starlette.applications import Starlette
 
-from records import access, credentials, jobs
+from records import access, case_contacts, contacts, credentials, jobs
 from records.actors import SYSTEM
 from records.store import Store
 from tests.conftest import Clock, File, MakeUser, User
@@ -137,6 +137,18 @@ RULES: dict[tuple[str, str], str] = {
     ("DELETE", "/lists/{list_name}/values/{code}"): "admin",
     ("GET", "/help/{key}"): "signed in",
     ("PUT", "/help/{key}"): "admin",
+    ("GET", "/cases/{case_id}/notes"): "case file read",
+    ("POST", "/cases/{case_id}/notes"): "case file write",
+    ("GET", "/cases/{case_id}/contacts"): "case file read",
+    ("POST", "/cases/{case_id}/contacts"): "case file write",
+    ("DELETE", "/cases/{case_id}/contacts/{link_id}"): "case file write",
+    ("GET", "/cases/{case_id}/correspondence"): "case file read",
+    ("GET", "/cases/{case_id}/correspondence.csv"): "case file read",
+    ("POST", "/cases/{case_id}/correspondence"): "case file write",
+    ("GET", "/contacts"): "internal",
+    ("POST", "/contacts"): "internal writer",
+    ("GET", "/contacts/{contact_id}"): "internal record",
+    ("PATCH", "/contacts/{contact_id}"): "internal writer",
 }
 
 ALLOWED, FORBIDDEN, HIDDEN = "allowed", "403", "404"
@@ -158,6 +170,13 @@ def expected(rule: str, actor: str, document: str) -> str:
         # Only a team with a case for the offender (or an administrator) may change them.
         if not internal or actor == "viewer":
             return FORBIDDEN
+        return ALLOWED if writes_case(actor) else FORBIDDEN
+    if rule.startswith("case file"):
+        # Notes, contacts and correspondence are the team's: external users never learn of them.
+        if not sees_case(actor) or not internal:
+            return HIDDEN
+        if rule == "case file read":
+            return ALLOWED
         return ALLOWED if writes_case(actor) else FORBIDDEN
     if rule.startswith("case"):
         if not sees_case(actor):
@@ -252,6 +271,12 @@ async def test_authorisation_matrix(
     spare = await credentials.create_token(store, SYSTEM, caseworker.username, label="spare")
     task = await store.db["tasks"].find_one({"case_id": stored["_id"]})
     assert task is not None, "a recall starts with its assessment task"
+    contact = await contacts.create_contact(
+        store, caseworker.actor, {"kind": "solicitor", "name": "A. Solicitor"}
+    )
+    link = await case_contacts.link(
+        store, caseworker.actor, stored, {"contact_id": str(contact["_id"]), "role": "solicitor"}
+    )
     clock.advance(days=2)  # the lapsed association has run out; the others have no end
 
     values = {
@@ -272,6 +297,8 @@ async def test_authorisation_matrix(
         "list_name": "case_types",
         "code": "recall",
         "key": "home",
+        "contact_id": str(contact["_id"]),
+        "link_id": str(link["_id"]),
     }
     wrong = []
     for method, template in ordered(list(RULES)):

@@ -15,7 +15,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
-from records import credentials, jobs, policy
+from records import case_contacts, contacts, credentials, jobs, policy
 from records.actors import SYSTEM
 from records.store import Store
 from tests.conftest import File, MakeUser, User
@@ -66,6 +66,17 @@ async def world(
     spare = await credentials.create_token(store, SYSTEM, caseworker.username, label="spare")
     task = await store.db["tasks"].find_one({})
     assert task is not None
+    contact = await contacts.create_contact(
+        store, caseworker.actor, {"kind": "prison", "name": "HMP Example"}
+    )
+    stored = await store.db["cases"].find_one({})
+    assert stored is not None
+    link = await case_contacts.link(
+        store,
+        caseworker.actor,
+        stored,
+        {"contact_id": str(contact["_id"]), "role": "establishment"},
+    )
     return {
         "case_id": case["id"],
         "offender_id": case["offender_id"],
@@ -87,6 +98,8 @@ async def world(
         "list_name": "case_types",
         "code": "recall",
         "key": "home",
+        "contact_id": str(contact["_id"]),
+        "link_id": str(link["_id"]),
     }
 
 

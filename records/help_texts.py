@@ -51,6 +51,15 @@ offender it is about.
 - **Build a dossier** compiles the case's documents into one paginated PDF
   for a parole panel.
 - **Audit** shows who did what to the case, and when.
+- **Tasks and deadlines** lists what is due next. The workflow sets most of
+  them as the case moves; overdue ones are marked.
+- The **workflow** buttons move the case on (for example from "assessing" to
+  "revoked"). Some ask for a reason or a date. If one cannot be taken yet,
+  it says what is missing, such as a document type not filed.
+- **Notes** are the case's minutes. A note is never changed: correct it with
+  a new note, which points to the one it corrects.
+- **Contacts** and **Correspondence** record who is involved in the case and
+  what was sent or received, and when.
 
 If a document you expect is missing, it may be limited to named people, or
 filed in another case.
@@ -146,6 +155,65 @@ Managers manage the users of their own team; administrators manage everyone.
 - You cannot give anyone a level above your own, nor change your own account.
 
 Each change asks for the code from your authenticator app again.
+""",
+    ),
+    "tasks": (
+        "Tasks",
+        """Tasks are the deadlines of the cases you can see, soonest first.
+
+- Most are set by a case's workflow: a recall's assessment is due 24 hours
+  after it is received, its dossier the next working day after the return
+  to custody. Working days skip weekends and bank holidays.
+- A task is met or missed when the case reaches the state that ends it.
+- Choose **Overdue** or **Due within a week** to narrow the list; managers
+  can choose a team.
+- **Download these tasks as CSV** gives the same list for a spreadsheet.
+""",
+    ),
+    "workflows": (
+        "Workflows",
+        """Each case type moves through the states of its workflow.
+
+- **Download YAML** of a version, change it (states, transitions, who may
+  take them, deadlines), and paste it under **Import a new version**. New
+  cases start on the newest version.
+- Running cases keep their version until you **move** them onto the newest.
+  Cases in a state the newest version no longer has stay where they are.
+- **Bank holidays** are the days deadlines in working days skip. Replace a
+  year's list when a new holiday is proclaimed.
+""",
+    ),
+    "imports": (
+        "Importing from CSV",
+        """Add many offenders or cases at once from a spreadsheet.
+
+1. Save the spreadsheet as **CSV UTF-8**. The first line names the columns.
+2. Choose what the file holds and select **Check the file**. Nothing is
+   imported yet: every row's outcome is shown.
+3. If any row is refused, fix it in the spreadsheet and check the file
+   again. Nothing is imported while any row has a problem.
+4. When every row is ready, select **Import**. All the rows go in together.
+""",
+    ),
+    "reports": (
+        "Reports",
+        """Each report covers the cases you can see, as they stand now, and downloads
+as CSV.
+
+- **Cases by state and team**: how much work is at each stage.
+- **Deadlines met and missed per month**, by the month each was due.
+- **Open cases**: every open case with its offender.
+- **Documents awaited**: document types each open case's dossier still needs.
+""",
+    ),
+    "contacts": (
+        "Contacts",
+        """The contacts directory holds the people and organisations casework deals
+with: offender managers, solicitors, prisons, hospitals and police forces.
+
+- Search by the start of a name or organisation.
+- Add a contact once, then link them to each case they are involved in,
+  with their role, from the case page.
 """,
     ),
     "lists": (

@@ -18,6 +18,11 @@ _SCREENS = (
     (re.compile(r"^/search$"), "search"),
     (re.compile(r"^/users(/|$)"), "users"),
     (re.compile(r"^/lists(/|$)"), "lists"),
+    (re.compile(r"^/tasks$"), "tasks"),
+    (re.compile(r"^/(workflows|bank-holidays)(/|$)"), "workflows"),
+    (re.compile(r"^/imports(/|$)"), "imports"),
+    (re.compile(r"^/reports$"), "reports"),
+    (re.compile(r"^/contacts(/|$)"), "contacts"),
 )
 _HELP = re.compile(r"^/help/([a-z_]+)(/edit)?$")
 

@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml requirements.lock scripts/install-system-packages.sh we
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
+# `make run DEMO=1` files the demo casework before serving (a second time it adds nothing).
 run: $(STAMP)
-	$(BIN)/ppud serve
+	$(if $(filter-out 0,$(DEMO)),$(BIN)/ppud demo load &&) $(BIN)/ppud serve
 
 test: $(STAMP)
 	$(BIN)/ruff check .

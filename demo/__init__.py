@@ -9,7 +9,15 @@ every benchmark) has realistic records to work on.
 from __future__ import annotations
 
 from demo.errors import DemoError
-from demo.load import DEFAULT_OFFENDERS, DEFAULT_SEED, MAX_OFFENDERS, MAX_SEED, Loader, LoadSummary
+from demo.load import (
+    DEFAULT_OFFENDERS,
+    DEFAULT_SEED,
+    MAX_OFFENDERS,
+    MAX_SEED,
+    Loader,
+    LoadSummary,
+    holds_casework,
+)
 from demo.report import describe
 
 __all__ = [
@@ -21,4 +29,5 @@ __all__ = [
     "LoadSummary",
     "Loader",
     "describe",
+    "holds_casework",
 ]

@@ -25,6 +25,7 @@ from demo import formats
 from demo.errors import DemoError
 from demo.plan import MARKER, CasePlan, DocumentPlan, OffenderPlan, offender_plans
 from demo.prose import Thread, compose
+from demo.schedule import schedule
 from demo.staff import Staff, ensure_staff
 from dossier_builder.build import DossierWorker
 from dossier_builder.errors import DossierError
@@ -44,8 +45,12 @@ MAX_SEED = 2**63 - 1
 # A demo file is a few pages; nothing generated comes near this.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 DOSSIER_WAIT_SECONDS = 600.0
+# Offenders filed at once: one's files are written while the database stores another's.
+IN_FLIGHT = 4
 Progress = Callable[[int, int], None]
 MEDIA = {"pdf": "PDF", "docx": "Word", "eml": "e-mail"}
+# A database holding any of these holds casework, the demo's or anyone's.
+CASEWORK = (offenders.OFFENDERS, cases.CASES, documents.DOCUMENTS)
 
 
 @dataclass
@@ -100,10 +105,28 @@ class Loader:
         summary.created["users"] += staff.created
 
         started = time.monotonic()
-        for plan in offender_plans(self.seed, count):
-            await self._offender(plan, staff, summary, documents=plan.index < with_documents)
+        done = 0
+        slots = asyncio.Semaphore(IN_FLIGHT)
+
+        async def one(plan: OffenderPlan) -> None:
+            nonlocal done
+            try:
+                await self._offender(plan, staff, summary, documents=plan.index < with_documents)
+            finally:
+                slots.release()
+            done += 1
             if self.progress is not None:
-                self.progress(plan.index + 1, count)
+                self.progress(done, count)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for plan in offender_plans(self.seed, count):
+                    # Planned only when a slot is free, so memory stays flat however many.
+                    await slots.acquire()
+                    group.create_task(one(plan))
+        except ExceptionGroup as failed:
+            # The first failure is the one to report; the others were cancelled by it.
+            raise failed.exceptions[0] from None
 
         logger.info(
             "demo.loaded",
@@ -152,6 +175,7 @@ class Loader:
         record = await self.store.db[cases.CASES].find_one(
             {"offender_id": offender["_id"], "title": case.title}
         )
+        fresh = record is None
         if record is None:
             record = await cases.create_case(
                 self.store,
@@ -164,7 +188,7 @@ class Loader:
                 },
             )
             summary.created["cases"] += 1
-        self._schedule(case, summary)
+        await schedule(self.store, actor, record, case, summary.milestones, fresh=fresh)
         if not documents:
             return
 
@@ -174,15 +198,6 @@ class Loader:
             await self._associate(record, staff.external, actor, summary)
         if case.dossier_template:
             await self._dossier(case, record, actor, summary)
-
-    def _schedule(self, case: CasePlan, summary: LoadSummary) -> None:
-        """Hand the case's dates to its workflow; there is none yet, so they are counted.
-
-        TODO(issue 8): once workflows exist, set the case's state from case.stage
-        and a deadline for each milestone at today plus its days_from_today.
-        """
-        for milestone in case.milestones:
-            summary.milestones[milestone.status] += 1
 
     async def _document(
         self,
@@ -302,6 +317,14 @@ class Loader:
             if not await worker.run_once():
                 await asyncio.sleep(0.5)
         raise DemoError(f"the dossier was not built within {DOSSIER_WAIT_SECONDS:.0f} s")
+
+
+async def holds_casework(store: Store) -> bool:
+    """Whether any offender, case or document is on file (users and templates do not count)."""
+    for collection in CASEWORK:
+        if await store.db[collection].count_documents({}, limit=1):
+            return True
+    return False
 
 
 def render(plan: OffenderPlan, case: CasePlan, document: DocumentPlan, version: int) -> bytes:

@@ -33,8 +33,8 @@ MARKER = "demo_key"
 class Milestone:
     """A date a case works to, for workflows to turn into a deadline (issue 8).
 
-    There are no workflows yet, so nothing sets these: the loader counts
-    them. Issue 8 sets a deadline at the day of loading plus days_from_today,
+    There are no workflows yet, so nothing sets these: demo.schedule counts
+    them. With issue 8 it sets a deadline at the day of loading plus days_from_today,
     so a deadline due in a week stays due in a week whenever the set is
     loaded; met says whether the work is already done.
     """

@@ -514,6 +514,12 @@ def demo_load(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{done} of {total} offenders", file=sys.stderr)
 
     async def work(store: Store) -> int:
+        if args.if_empty and await demo.holds_casework(store):
+            print(
+                "the database already holds casework, so the demo set was not loaded "
+                "(`ppud demo load` without --if-empty adds it beside what is there)"
+            )
+            return 0
         loader = demo.Loader(
             store,
             seed=args.seed,
@@ -693,6 +699,12 @@ def parser() -> argparse.ArgumentParser:
         type=_seed,
         default=demo.DEFAULT_SEED,
         help=f"the same seed gives the same records and files (default {demo.DEFAULT_SEED})",
+    )
+    loading.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="load only into a database with no offenders, cases or documents yet "
+        "(make run DEMO=1)",
     )
     loading.set_defaults(run=demo_load)
     return top

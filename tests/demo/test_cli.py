@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from records import offenders
+from records.actors import SYSTEM
 from records.store import Store
 from server.cli import main
 from tests.conftest import Ppud
@@ -25,6 +27,36 @@ async def test_cli_demo_load_summarises_and_a_second_run_needs_nothing(
     assert "nothing new was needed" in second.stdout
     assert await store.db["offenders"].count_documents({}) == 2
     assert await store.db["users"].count_documents({"password_hash": None}) == 7
+
+
+async def test_cli_demo_load_if_empty_loads_an_empty_database_only(
+    ppud: Ppud, store: Store
+) -> None:
+    # What `make run DEMO=1` runs before serving: the first start loads, later ones do not.
+    records_only = ("--offenders", "1", "--documents-for", "0", "--seed", "5", "--if-empty")
+    first = await ppud("demo", "load", *records_only)
+    second = await ppud("demo", "load", *records_only)
+
+    assert first.returncode == 0, first.stderr
+    assert "seed 5, 1 offenders (documents for the first 0): loaded" in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("the database already holds casework, so the demo set was not")
+    assert await store.db["offenders"].count_documents({}) == 1
+
+
+async def test_cli_demo_load_if_empty_leaves_other_casework_alone(ppud: Ppud, store: Store) -> None:
+    await offenders.create_offender(
+        store,
+        SYSTEM,
+        {"family_name": "Real", "given_names": "Record", "date_of_birth": "1970-05-01"},
+    )
+
+    declined = await ppud("demo", "load", "--offenders", "1", "--documents-for", "0", "--if-empty")
+
+    assert declined.returncode == 0, declined.stderr
+    assert "already holds casework" in declined.stdout
+    assert await store.db["offenders"].count_documents({}) == 1
+    assert await store.db["users"].count_documents({}) == 0
 
 
 async def test_cli_demo_load_refuses_a_bad_count_in_one_line(ppud: Ppud, store: Store) -> None:

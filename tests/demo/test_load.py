@@ -22,7 +22,8 @@ from demo.prose import NOTICE
 from dossier_builder import templates as dossier_templates
 from dossier_builder.build import DossierWorker
 from dossier_builder.request import request_dossier
-from records import users
+from records import offenders, users
+from records.actors import SYSTEM
 from records.indexes import ensure_indexes
 from records.store import Store
 from search.index import TantivyIndex
@@ -226,3 +227,26 @@ async def _counts(store: Store) -> dict[str, int]:
     )
     counts["audit"] = await store.db["audit"].count_documents({})
     return counts
+
+
+async def test_demo_load_skips_an_offender_whose_noms_number_is_taken(
+    store: Store, tmp_path: Path
+) -> None:
+    planned = next(offender_plans(9, 1)).person
+    await offenders.create_offender(
+        store,
+        SYSTEM,
+        {
+            "family_name": "Someone-Else",
+            "given_names": "Already",
+            "date_of_birth": "1971-02-03",
+            "nomis_number": planned.nomis_number,
+        },
+    )
+
+    summary = await Loader(store, seed=9, scratch=tmp_path).load(1, documents_for=0)
+
+    assert summary.clashes == 1
+    assert summary.created["offenders"] == 0 and summary.created["cases"] == 0
+    assert await store.db["offenders"].count_documents({}) == 1
+    assert "  1 offenders skipped: their NOMS numbers belong to other people" in describe(summary)

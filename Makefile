@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml requirements.lock scripts/install-system-packages.sh we
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
+# `make run DEMO=1` files the demo casework before serving, into an empty database only.
 run: $(STAMP)
-	$(BIN)/ppud serve
+	$(if $(filter-out 0,$(DEMO)),$(BIN)/ppud demo load --if-empty &&) $(BIN)/ppud serve
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.dossier
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.deadlines
+	$(BIN)/python -m bench.casework
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

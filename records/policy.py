@@ -271,15 +271,16 @@ def may_take_transition(actor: Actor, case: dict[str, Any], level: str) -> bool:
     return allows(actor, Action.CASE_WRITE, case) and level_rank(actor.level) >= level_rank(level)
 
 
-def may_create_first_admin(*, users_exist: bool) -> bool:
-    """Whether a live set-up link may create an administrator: only while there is no user.
+def may_create_first_admin(*, admin_can_sign_in: bool) -> bool:
+    """Whether a live set-up link may create an administrator: only while none can sign in.
 
-    Nobody can sign in to an install without users, so the link printed by
-    `ppud serve` stands in for an administrator; once anybody exists, the
-    users themselves create the others, and every link is dead.
+    Nobody can manage users on an install without an administrator who can
+    sign in (a fresh one, or one holding only demo users without passwords),
+    so the link printed by `ppud serve` stands in for one; once one can sign
+    in, administrators create the others, and every link is dead.
     """
     _note("setup")
-    return not users_exist
+    return not admin_can_sign_in
 
 
 def can_manage_user(actor: Actor, user: dict[str, Any]) -> bool:

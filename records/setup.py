@@ -1,8 +1,9 @@
 """The first administrator, created through a one-time link that `ppud serve` prints.
 
 A fresh install has no users, so nobody can sign in to create one. While
-the database holds no user, each start of the server issues a link that
-works for 30 minutes; the page behind it creates one administrator, and
+no administrator can sign in (there are no users, or only ones without a
+password, as the demo casework's), each start of the server issues a link
+that works for 30 minutes; the page behind it creates one administrator, and
 then the link is dead. Only the SHA-256 of the link's token is stored, as
 for bearer tokens: a copy of the database does not open the door.
 """
@@ -39,8 +40,8 @@ EXPIRED = (
     "start ppud serve again for a new one"
 )
 USERS_EXIST = (
-    "PPUD has users already, so this set-up link no longer works: sign in, or ask an "
-    "administrator for an account"
+    "PPUD has an administrator already, so this set-up link no longer works: sign in, or "
+    "ask an administrator for an account"
 )
 
 
@@ -56,8 +57,7 @@ def _digest(token: str) -> str:
 
 async def _open_to_setup(store: Store) -> bool:
     """The policy's answer: may a set-up link create an administrator now?"""
-    users_exist = await store.db[users.USERS].count_documents({}, limit=1) > 0
-    return may_create_first_admin(users_exist=users_exist)
+    return may_create_first_admin(admin_can_sign_in=await users.admin_can_sign_in(store))
 
 
 def _live(store: Store) -> dict[str, Any]:

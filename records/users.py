@@ -186,6 +186,12 @@ async def ensure_team(store: Store, name: str) -> None:
     )
 
 
+async def admin_can_sign_in(store: Store) -> bool:
+    """Whether any enabled administrator has a password to sign in with."""
+    query = {"level": "admin", "password_hash": {"$type": "string"}, "disabled": {"$ne": True}}
+    return await store.db[USERS].count_documents(query, limit=1) > 0
+
+
 async def team_exists(store: Store, name: str) -> bool:
     return await store.db[TEAMS].count_documents({"name": name}, limit=1) > 0
 

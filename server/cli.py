@@ -16,11 +16,12 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pyotp
 import uvicorn
 
+import demo
 from dossier_builder import templates as dossier_templates
 from dossier_builder.build import DossierWorker
 from dossier_builder.errors import DossierError
@@ -148,7 +149,7 @@ def announce_setup_link(settings: Settings) -> None:
     logger.info("setup.link_issued", extra={"expires_at": iso(link.expires_at)})
     minutes = setup.LINK_LIFETIME // timedelta(minutes=1)
     print(
-        f"No users yet: create the first administrator at {settings.url}/setup/{link.token} "
+        f"No administrator can sign in yet: create one at {settings.url}/setup/{link.token} "
         f"(the link works once, for {minutes} minutes)",
         file=sys.stderr,
     )
@@ -534,6 +535,69 @@ def _dossier_target(given: str) -> Path:
     return out
 
 
+# --- demo ------------------------------------------------------------------
+
+
+def demo_load(settings: Settings, args: argparse.Namespace) -> int:
+    """File the demo casework for a seed; what is already there is left as it is."""
+
+    def progress(done: int, total: int) -> None:
+        step = max(100, total // 20)
+        if done % step == 0 or (done == total and total >= step):
+            print(f"{done} of {total} offenders", file=sys.stderr)
+
+    async def work(store: Store) -> int:
+        if args.if_empty and await demo.holds_casework(store):
+            print(
+                "the database already holds casework, so the demo set was not loaded "
+                "(`ppud demo load` without --if-empty adds it beside what is there)"
+            )
+            return 0
+        loader = demo.Loader(
+            store,
+            seed=args.seed,
+            scratch=settings.data_dir / "tmp" / "demo-dossiers",
+            cache=settings.data_dir / "cache" / "pdf",
+            progress=progress,
+        )
+        loaded = await loader.load(args.offenders, documents_for=args.documents_for)
+        for line in demo.describe(loaded):
+            print(line)
+        return 0
+
+    return run_with_store(settings, work)
+
+
+def _offenders(raw: str) -> int:
+    return _between(raw, 1, demo.MAX_OFFENDERS)
+
+
+def _documents_for(raw: str) -> int:
+    return _between(raw, 0, demo.MAX_OFFENDERS)
+
+
+def _seed(raw: str) -> int:
+    return _between(raw, 0, demo.MAX_SEED)
+
+
+def _between(raw: str, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        # Echo no more than a line's worth of whatever was typed.
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {raw[:40]!r}") from exc
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must lie between {low} and {high}, not {value}")
+    return value
+
+
+class _OneLineErrors(argparse.ArgumentParser):
+    """Refuses a bad argument in one line, without the usage block, with exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def _positive(raw: str) -> int:
     try:
         value = int(raw)
@@ -643,6 +707,39 @@ def parser() -> argparse.ArgumentParser:
         help='print "document awaited" pages for missing mandatory documents instead of refusing',
     )
     building.set_defaults(run=dossier_build)
+
+    demo_commands = commands.add_parser("demo", help="demo casework").add_subparsers(
+        dest="action", required=True, parser_class=_OneLineErrors
+    )
+    loading = demo_commands.add_parser(
+        "load", help="file the fictional demo casework (again: only what is missing)"
+    )
+    loading.add_argument(
+        "--offenders",
+        type=_offenders,
+        default=demo.DEFAULT_OFFENDERS,
+        help=f"how many offenders, with their cases and files (default {demo.DEFAULT_OFFENDERS})",
+    )
+    loading.add_argument(
+        "--documents-for",
+        type=_documents_for,
+        metavar="N",
+        help="file documents for the first N offenders only (default: all); "
+        "the others get their record and cases",
+    )
+    loading.add_argument(
+        "--seed",
+        type=_seed,
+        default=demo.DEFAULT_SEED,
+        help=f"the same seed gives the same records and files (default {demo.DEFAULT_SEED})",
+    )
+    loading.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="load only into a database with no offenders, cases or documents yet "
+        "(make run DEMO=1)",
+    )
+    loading.set_defaults(run=demo_load)
     return top
 
 
@@ -658,7 +755,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, EmbeddedDatabaseError) as exc:
         print(f"ppud: {exc}", file=sys.stderr)
         return 2
-    except (RecordError, SearchError, DossierError) as exc:
+    except (RecordError, SearchError, DossierError, demo.DemoError) as exc:
         print(f"ppud: {exc.detail}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

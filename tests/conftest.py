@@ -274,10 +274,11 @@ def ppud(tmp_path: Path, store: Store, database_uri: str) -> Ppud:
         "PPUD_DATA_DIR": str(tmp_path / "data"),
     }
 
-    async def run(*args: str) -> subprocess.CompletedProcess[str]:
+    async def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return await asyncio.to_thread(
             subprocess.run,
             [*CLI, *args],
+            input=stdin,
             env=env,
             capture_output=True,
             text=True,

@@ -31,11 +31,28 @@ async def test_setup_link_stores_only_the_hash_of_its_token(store: Store) -> Non
     assert stored["expires_at"] - stored["created_at"] == setup.LINK_LIFETIME
 
 
-async def test_setup_link_is_not_issued_once_there_are_users(store: Store) -> None:
-    await users.create_user(store, SYSTEM, "bob", level="viewer", team="ppcs")
+async def test_setup_link_is_not_issued_once_an_administrator_can_sign_in(store: Store) -> None:
+    await users.create_user(store, SYSTEM, "bob", level="admin", team="ppcs", password=PASSWORD)
 
     assert await setup.issue_link(store) is None
     assert await store.db[setup.SETUP_TOKENS].count_documents({}) == 0
+
+
+async def test_setup_link_is_issued_while_no_administrator_can_sign_in(store: Store) -> None:
+    # The demo casework's users: an administrator among them, but none with a password.
+    await users.create_user(store, SYSTEM, "demo-admin", level="admin", team="ppcs")
+    await users.create_user(
+        store, SYSTEM, "demo-caseworker", level="caseworker", team="ppcs", password=PASSWORD
+    )
+    await users.create_user(
+        store, SYSTEM, "old-admin", level="admin", team="ppcs", password=PASSWORD
+    )
+    await store.db["users"].update_one({"username": "old-admin"}, {"$set": {"disabled": True}})
+
+    link = await setup.issue_link(store)
+    assert link is not None
+    made = await _admin(store, link.token, username="first.admin")
+    assert made.username == "first.admin"
 
 
 async def test_setup_link_replaces_the_earlier_one(store: Store) -> None:
@@ -126,9 +143,9 @@ async def test_setup_link_dies_when_a_user_is_created_another_way(store: Store) 
     assert link is not None
     await users.create_user(store, SYSTEM, "bob", level="admin", team="ppcs", password=PASSWORD)
 
-    with pytest.raises(Gone, match="users already"):
+    with pytest.raises(Gone, match="an administrator already"):
         await setup.check_link(store, link.token)
-    with pytest.raises(Gone, match="users already"):
+    with pytest.raises(Gone, match="an administrator already"):
         await _admin(store, link.token)
 
 

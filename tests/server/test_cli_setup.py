@@ -97,7 +97,7 @@ def test_serve_on_an_empty_database_prints_a_working_link_once(
     # Once: the line itself. The log names the event and the request, never the token.
     assert printed.count(token) == 1, printed
     [line] = [line for line in printed.splitlines() if token in line]
-    assert line.startswith("No users yet: create the first administrator at http://")
+    assert line.startswith("No administrator can sign in yet: create one at http://")
     assert line.endswith("(the link works once, for 30 minutes)")
     assert "setup.link_issued" in printed
     assert "GET /setup/[token] 200" in printed

@@ -331,14 +331,15 @@ async def test_setup_link_is_dead_after_ppud_users_create(
     csrf = await _open(browser_client, link)
 
     made = await ppud(
-        *("users", "create", "bob", "--level", "caseworker", "--team", "ppcs", "--json")
+        *("users", "create", "bob", "--level", "admin", "--team", "ppcs", "--password-stdin"),
+        stdin=PASSWORD + "\n",
     )
     assert made.returncode == 0, made.stderr
     opened = await browser_client.get(link)
     sent = await browser_client.post(link, data=_form(csrf))
 
     assert opened.status_code == 410
-    assert "PPUD has users already" in opened.text
+    assert "PPUD has an administrator already" in opened.text
     assert sent.status_code == 410
     assert await _user_count(store) == 1
 

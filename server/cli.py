@@ -31,6 +31,8 @@ from records.errors import RecordError
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
 from records.store import Store, open_store
+from retention import cli as retention_cli
+from retention.startup import prepare as prepare_retention
 from search import maintenance
 from search.errors import SearchError
 from search.index import TantivyIndex
@@ -69,6 +71,7 @@ def run_with_store(settings: Settings, work: Callable[[Store], Awaitable[int]]) 
             try:
                 await ensure_indexes(store)
                 await dossier_templates.seed(store)
+                await prepare_retention(store)
                 return await work(store)
             finally:
                 await store.close()
@@ -610,6 +613,7 @@ def parser() -> argparse.ArgumentParser:
         help='print "document awaited" pages for missing mandatory documents instead of refusing',
     )
     building.set_defaults(run=dossier_build)
+    retention_cli.register(commands, run_with_store)
     return top
 
 

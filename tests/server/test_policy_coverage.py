@@ -19,6 +19,7 @@ from records import credentials, jobs, policy
 from records.actors import SYSTEM
 from records.store import Store
 from tests.conftest import File, MakeUser, User
+from tests.retention.conftest import retention_records
 from tests.web.conftest import pages_signed_in
 
 # (method, path): why no policy decision is needed.
@@ -80,6 +81,7 @@ async def world(
         "version": "1",
         "year": "2027",
         "task_id": str(task["_id"]),
+        **await retention_records(store, case["id"], document["id"]),
     }
 
 

@@ -16,6 +16,7 @@ from web import (
     home,
     job_pages,
     offenders,
+    retention_pages,
     search_pages,
     signin,
     uploads,
@@ -48,4 +49,5 @@ routes = [
     *uploads.routes,
     *documents.routes,
     *user_pages.routes,
+    *retention_pages.routes,
 ]

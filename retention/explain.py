@@ -10,7 +10,6 @@ from typing import Any
 
 from records import documents
 from records.actors import Actor
-from records.cases import CASES
 from records.documents import DOCUMENTS
 from records.policy import Action
 from records.store import Store, as_utc, iso
@@ -24,10 +23,7 @@ async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any
     rules = schedule.precedence(
         [r for r in await schedule.all_rules(store) if r.record_class == "documents"]
     )
-    stages, slots = evaluate.case_facts_pipeline(rules)
-    facts = await (
-        await store.db[CASES].aggregate([{"$match": {"_id": case["_id"]}}, *stages])
-    ).to_list()
+    facts, slots = await evaluate.case_facts(store, rules, {"_id": case["_id"]})
 
     candidates: dict[str, Any] = {
         rule.code: {
@@ -43,6 +39,7 @@ async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any
     }
     pipeline = [
         {"$match": {"_id": document["_id"]}},
+        evaluate.prepare(rules),
         {"$set": {"facts": {"$literal": facts[0] if facts else None}}},
         {"$project": {"candidates": candidates or {"none": None}}},
     ]

@@ -1,8 +1,8 @@
 """The dry run: what would be due, held or destroyed on a date, as CSV, changing nothing.
 
 The same pipeline as evaluation (retention.evaluate), ending in the
-report's rows instead of a $merge. The case facts go to a scratch collection
-of the run's own, dropped afterwards, so the stored facts stay as they were.
+report's rows instead of a $merge; the case facts are computed afresh and
+never stored, so nothing in the database changes.
 """
 
 from __future__ import annotations
@@ -65,13 +65,14 @@ def _status(held: dict[str, list[ObjectId]], day: date) -> dict[str, Any]:
 
 
 async def rows(store: Store, as_of: date) -> AsyncIterator[dict[str, Any]]:
+    """The rows of the report, batch by batch of cases, each batch by due date."""
     rules = await schedule.all_rules(store)
-    scratch = f"{evaluate.FACTS}_report_{ObjectId()}"
-    try:
-        slots = await evaluate.compute_facts(store, rules, into=scratch)
-        held = await holds.held_scope(store)
+    held = await holds.held_scope(store)
+    async for bounds in evaluate.case_batches(store, evaluate.BATCH):
+        facts, slots = await evaluate.case_facts(store, rules, bounds)
         pipeline = [
-            *evaluate.document_stages(rules, slots, store.now(), facts=scratch),
+            {"$match": {"case_id": bounds.get("_id", {"$exists": True})}},
+            *evaluate.document_stages(rules, slots, store.now(), facts=evaluate.facts_map(facts)),
             {"$match": {"new.due": {"$lte": end_of(as_of)}}},
             {"$sort": {"new.due": 1, "_id": 1}},
             {
@@ -85,21 +86,23 @@ async def rows(store: Store, as_of: date) -> AsyncIterator[dict[str, Any]]:
             },
         ]
         async for row in await store.db[DOCUMENTS].aggregate(pipeline, allowDiskUse=True):
-            new = row["new"]
-            yield {
-                "document_id": str(row["_id"]),
-                "case_id": str(row["case_id"]),
-                "title": row["title"],
-                "doc_type": row["doc_type"],
-                "rule": new["rule"],
-                "action": new["action"],
-                "trigger": new["trigger"],
-                "trigger_date": as_utc(new["trigger_date"]).date().isoformat(),
-                "due": as_utc(new["due"]).date().isoformat(),
-                "status": row["status"],
-            }
-    finally:
-        await store.db.drop_collection(scratch)
+            yield _row(row)
+
+
+def _row(row: dict[str, Any]) -> dict[str, Any]:
+    new = row["new"]
+    return {
+        "document_id": str(row["_id"]),
+        "case_id": str(row["case_id"]),
+        "title": row["title"],
+        "doc_type": row["doc_type"],
+        "rule": new["rule"],
+        "action": new["action"],
+        "trigger": new["trigger"],
+        "trigger_date": as_utc(new["trigger_date"]).date().isoformat(),
+        "due": as_utc(new["due"]).date().isoformat(),
+        "status": row["status"],
+    }
 
 
 async def report_csv(store: Store, as_of: date, out: io.TextIOBase) -> int:

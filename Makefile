@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.dossier
 	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.retention
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -308,17 +308,19 @@ async def _write_changes(store: Store, reading: list[dict[str, Any]], run_id: Ob
     return int(counted[0]["n"])
 
 
-async def _keep_facts(
+async def _changed_facts(
     store: Store, bounds: dict[str, Any], facts: list[dict[str, Any]]
-) -> list[ObjectId]:
-    """Store the batch's facts where they changed; the ids of those cases."""
+) -> list[dict[str, Any]]:
+    """The batch's facts that differ from those stored."""
     stored = {f["_id"]: f async for f in store.db[FACTS].find(bounds)}
-    changed = [f for f in facts if stored.get(f["_id"]) != f]
+    return [f for f in facts if stored.get(f["_id"]) != f]
+
+
+async def _store_facts(store: Store, changed: list[dict[str, Any]]) -> None:
     if changed:
         await store.db[FACTS].bulk_write(
             [ReplaceOne({"_id": f["_id"]}, f, upsert=True) for f in changed], ordered=False
         )
-    return [f["_id"] for f in changed]
 
 
 async def evaluate(store: Store, *, batch: int = BATCH) -> Evaluation:
@@ -333,16 +335,19 @@ async def evaluate(store: Store, *, batch: int = BATCH) -> Evaluation:
 
     async for bounds in case_batches(store, batch):
         facts, slots = await case_facts(store, rules, bounds)
-        changed = await _keep_facts(store, bounds, facts)
+        changed = await _changed_facts(store, bounds, facts)
         if not full and not changed:
             continue
         # A full run reads the batch's documents by a range of the case_id index:
         # measured, $in over thousands of ids made the embedded server scan them all.
-        chosen = bounds.get("_id", {"$exists": True}) if full else {"$in": changed}
+        ids = [f["_id"] for f in changed]
+        chosen = bounds.get("_id", {"$exists": True}) if full else {"$in": ids}
         stages = document_stages(rules, slots, at, facts=facts_map(facts))
         changed_count += await _write_changes(
             store, [{"$match": {"case_id": chosen}}, *stages], run_id
         )
+        # Stored only now: a run cut short finds these facts changed again next time.
+        await _store_facts(store, changed)
 
     if not full and last is not None:
         # Documents filed or changed since the last run, in cases whose facts did not change.

@@ -140,7 +140,9 @@ def evaluate(uri: str, name: str) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000,1000000", help="document counts, comma-separated")
+    parser.add_argument(
+        "--sizes", default="100000,1000000", help="document counts, comma-separated"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 

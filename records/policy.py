@@ -237,7 +237,7 @@ def require(
                 f"this case is team {case.get('team')}'s, shared with yours to read; "
                 f"you may not {_DOING[action]} in it"
             )
-        if action is Action.RETENTION_REVIEW:
+        if action is Action.RETENTION_REVIEW and not actor.external:
             raise Forbidden(f"only records managers may {_DOING[action]}")
         who = "external" if actor.external else actor.level
         raise Forbidden(f"{who} users may not {_DOING[action]}")

@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.deadlines
 	$(BIN)/python -m bench.casework
+	$(BIN)/python -m bench.retention
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -29,6 +29,9 @@ class Actor:
     # An external user's associated cases (ids), read afresh on every request
     # so that ending an association ends access at the next one.
     cases: frozenset[str] = frozenset()
+    # The records manager's right (retention review, holds, disposal approval),
+    # granted to internal users apart from their level.
+    records_manager: bool = False
 
     def at_least(self, level: Level) -> bool:
         return level_rank(self.level) >= level_rank(level)

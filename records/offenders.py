@@ -24,7 +24,9 @@ OFFENDERS = "offenders"
 NOMS = re.compile(r"^[A-Z]\d{4}[A-Z]{2}$")
 IDENTIFIER = re.compile(r"^[A-Z0-9/ -]{1,20}$")
 IDENTIFIERS = ("nomis_number", "pnc_number", "cro_number", "prison_number", "crn")
-FIELDS = {"family_name", "given_names", "date_of_birth", "aliases", *IDENTIFIERS}
+# The dates retention schedules start from (retention.rules triggers); each may be unknown.
+LIFE_DATES = ("date_of_death", "sentence_expiry_date", "licence_expiry_date")
+FIELDS = {"family_name", "given_names", "date_of_birth", "aliases", *IDENTIFIERS, *LIFE_DATES}
 
 
 # Nobody on licence today was born before this; a typo such as 0985 is caught.
@@ -51,6 +53,10 @@ def _read(data: Any, *, partial: bool, today: date) -> dict[str, Any]:
     for name in IDENTIFIERS:
         if name in fields.data:
             record[name] = _identifier(fields, name)
+    for name in LIFE_DATES:
+        if name in fields.data:
+            # Sent as null, the date is forgotten (_set_and_unset removes it).
+            record[name] = fields.date(name)
     if "aliases" in fields.data:
         record["aliases"] = fields.text_list("aliases")
     elif not partial:
@@ -204,6 +210,7 @@ def offender_view(offender: dict[str, Any]) -> dict[str, Any]:
     return {
         **offender_summary(offender),
         **{name: offender.get(name) for name in IDENTIFIERS},
+        **{name: offender.get(name) for name in LIFE_DATES},
         "aliases": offender.get("aliases", []),
         "revision": offender.get("revision", 1),
         "created_at": iso(offender["created_at"]),

@@ -47,6 +47,9 @@ class Action(Enum):
     LISTS_MANAGE = "lists.manage"
     HELP_READ = "help.read"
     HELP_EDIT = "help.edit"
+    RETENTION_RULES_READ = "retention.rules.read"
+    RETENTION_RULES_MANAGE = "retention.rules.manage"
+    RETENTION_REVIEW = "retention.review"
 
 
 _MINIMUM_LEVEL = {
@@ -75,6 +78,9 @@ _MINIMUM_LEVEL = {
     Action.LISTS_MANAGE: "admin",
     Action.HELP_READ: "viewer",
     Action.HELP_EDIT: "admin",
+    Action.RETENTION_RULES_READ: "admin",
+    Action.RETENTION_RULES_MANAGE: "admin",
+    Action.RETENTION_REVIEW: "admin",
 }
 
 # How a refusal names the action to the person refused.
@@ -104,7 +110,16 @@ _DOING = {
     Action.LISTS_MANAGE: "change the lists of values",
     Action.HELP_READ: "read the online help",
     Action.HELP_EDIT: "change the online help",
+    Action.RETENTION_RULES_READ: "read retention schedules",
+    Action.RETENTION_RULES_MANAGE: "change retention schedules",
+    Action.RETENTION_REVIEW: "review records for disposal or apply legal holds",
 }
+
+# Records managers (product.md) hold a right of their own, apart from their
+# level: they review disposal, hold and release records and approve
+# destruction, within the cases they can see. Administrators define the
+# schedules; records managers read them.
+_RECORDS_MANAGER = {Action.RETENTION_REVIEW, Action.RETENTION_RULES_READ}
 
 _READS = {
     Action.OFFENDER_READ,
@@ -231,6 +246,10 @@ def allows(actor: Actor, action: Action, case: dict[str, Any] | None = None) -> 
         return action in _EXTERNAL
     if case is not None and _shared_with(actor, case) and action not in _READS:
         return False
+    if actor.records_manager and action in _RECORDS_MANAGER:
+        return True
+    if action is Action.RETENTION_REVIEW:
+        return False  # administrators define schedules; only records managers dispose
     return actor.at_least(_MINIMUM_LEVEL[action])  # type: ignore[arg-type]
 
 
@@ -262,6 +281,8 @@ def require(
                 f"this case is team {case.get('team')}'s, shared with yours to read; "
                 f"you may not {_DOING[action]} in it"
             )
+        if action is Action.RETENTION_REVIEW and not actor.external:
+            raise Forbidden(f"only records managers may {_DOING[action]}")
         who = "external" if actor.external else actor.level
         raise Forbidden(f"{who} users may not {_DOING[action]}")
 

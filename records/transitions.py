@@ -75,6 +75,9 @@ async def take(store: Store, actor: Actor, case_id: str, data: Any) -> dict[str,
                     "state_entered_at": moment,
                     # Kept on the case so lists of open cases need no definition.
                     "ended": definition.is_terminal(transition.target),
+                    # When each state was reached, by the date the user gave if any:
+                    # retention schedules start from them (an absolute discharge).
+                    f"state_dates.{transition.target}": on_date or moment.date().isoformat(),
                 },
                 "$inc": {"state_seq": 1},
             },

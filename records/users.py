@@ -50,6 +50,7 @@ def actor_of(user: dict[str, Any]) -> Actor:
         level=user["level"],
         team=user.get("team", ""),
         external=bool(user.get("external")),
+        records_manager=bool(user.get("records_manager")) and not user.get("external"),
     )
 
 
@@ -64,6 +65,7 @@ async def create_user(
     password: str | None = None,
     organisation: str | None = None,
     with_totp: bool = True,
+    records_manager: bool = False,
 ) -> NewUser:
     """Create a user (and their team if new); the TOTP secret is returned once.
 
@@ -87,6 +89,7 @@ async def create_user(
         "recovery_codes": [],
         "created_at": store.now(),
         "disabled": False,
+        "records_manager": records_manager and not external,
     }
     await ensure_team(store, team)
     try:

@@ -14,10 +14,12 @@ from starlette.routing import Mount, Route, Router
 
 from dossier_builder import templates as dossier_templates
 from records import csv_import, tasks
-from records.audit import expire as expire_audit_events
+from records.errors import RecordError
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
 from records.store import Store, open_store
+from retention import sweep as retention_sweep
+from retention.startup import prepare as prepare_retention
 from search.service import SearchService
 from server.config import Settings
 from server.middleware import RequestContext
@@ -39,6 +41,7 @@ from server.routes import (
     workflows,
 )
 from server.routes import help as help_routes
+from server.routes import retention as retention_routes
 from server.routes import search as search_routes
 from server.state import Services
 from web import assets
@@ -64,6 +67,7 @@ API_ROUTES = [
     *reports.routes,
     *lists.routes,
     *help_routes.routes,
+    *retention_routes.routes,
     Route("/openapi.json", openapi, methods=["GET"]),
 ]
 
@@ -73,10 +77,14 @@ async def _sweep_periodically(store: Store, settings: Settings) -> None:
     while True:
         try:
             await sweep_orphans(store, grace=grace)
-            await expire_audit_events(store, keep_days=settings.audit_keep_days)
+            # Retention expires audit events by the audit rule (PPUD_AUDIT_KEEP_DAYS
+            # when there is none), evaluates and carries on disposal runs.
+            await retention_sweep.sweep(
+                store, settings.data_dir, audit_default_days=settings.audit_keep_days
+            )
             await tasks.sweep(store)
             await csv_import.expire_drafts(store)
-        except PyMongoError as exc:
+        except (PyMongoError, RecordError) as exc:
             logger.warning("periodic sweep failed: %s", type(exc).__name__)
         await asyncio.sleep(settings.sweep_interval_minutes * 60)
 
@@ -94,6 +102,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
             active = store
         await ensure_indexes(active)
         await dossier_templates.seed(active)
+        await prepare_retention(active)
         app.state.services = Services(
             settings=settings,
             store=active,

@@ -32,6 +32,9 @@ from records.errors import RecordError
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
 from records.store import Store, iso, open_store
+from retention import cli as retention_cli
+from retention.startup import prepare as prepare_retention
+from retention.sweep import audit_keep_days
 from search import maintenance
 from search.errors import SearchError
 from search.index import TantivyIndex
@@ -70,6 +73,7 @@ def run_with_store(settings: Settings, work: Callable[[Store], Awaitable[int]]) 
             try:
                 await ensure_indexes(store)
                 await dossier_templates.seed(store)
+                await prepare_retention(store)
                 return await work(store)
             finally:
                 await store.close()
@@ -456,9 +460,9 @@ def audit_verify(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def audit_expire(settings: Settings, args: argparse.Namespace) -> int:
-    keep = args.keep_days or settings.audit_keep_days
-
     async def work(store: Store) -> int:
+        # The audit rule of the retention schedule, as the sweep uses, unless told otherwise.
+        keep = args.keep_days or await audit_keep_days(store, default=settings.audit_keep_days)
         removed = await audit.expire(store, keep_days=keep)
         print(f"removed {removed} audit event(s) older than {keep} days")
         return 0
@@ -687,7 +691,9 @@ def parser() -> argparse.ArgumentParser:
     expiring = audit_commands.add_parser(
         "expire", help="remove events past the retention period (the server does this too)"
     )
-    expiring.add_argument("--keep-days", type=_keep_days, help="default PPUD_AUDIT_KEEP_DAYS")
+    expiring.add_argument(
+        "--keep-days", type=_keep_days, help="default: the audit rule, or PPUD_AUDIT_KEEP_DAYS"
+    )
     expiring.set_defaults(run=audit_expire)
 
     dossier_commands = commands.add_parser("dossier", help="dossiers").add_subparsers(
@@ -740,6 +746,7 @@ def parser() -> argparse.ArgumentParser:
         "(make run DEMO=1)",
     )
     loading.set_defaults(run=demo_load)
+    retention_cli.register(commands, run_with_store)
     return top
 
 

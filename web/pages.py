@@ -22,6 +22,7 @@ from web import (
     list_exports,
     list_pages,
     offenders,
+    retention_pages,
     search_pages,
     setup_pages,
     signin,
@@ -66,4 +67,5 @@ routes = [
     *list_exports.routes,
     *list_pages.routes,
     *help_pages.routes,
+    *retention_pages.routes,
 ]

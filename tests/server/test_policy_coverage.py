@@ -19,6 +19,7 @@ from records import case_contacts, contacts, credentials, jobs, policy
 from records.actors import SYSTEM
 from records.store import Store
 from tests.conftest import File, MakeUser, User
+from tests.retention.conftest import retention_records
 from tests.web.conftest import pages_signed_in
 
 # (method, path): why no policy decision is needed.
@@ -100,6 +101,7 @@ async def world(
         "key": "home",
         "contact_id": str(contact["_id"]),
         "link_id": str(link["_id"]),
+        **await retention_records(store, case["id"], document["id"]),
     }
 
 

@@ -1,0 +1,110 @@
+"""`ppud retention ...`: evaluation, the dry run, runs, rules files, the records manager's right."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from records.actors import SYSTEM
+from records.store import Store
+from retention import evaluate, report, roles, rules, rules_csv, runs
+
+RunWithStore = Callable[[Any, Callable[[Store], Awaitable[int]]], int]
+
+
+def _day(raw: str) -> date:
+    try:
+        if len(raw) != 10:
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"must be a date written YYYY-MM-DD, not {raw!r}") from exc
+
+
+def register(commands: Any, run_with_store: RunWithStore) -> None:
+    """Add the retention commands to the ppud command's sub-parsers."""
+    group = commands.add_parser(
+        "retention", help="retention schedules and disposal"
+    ).add_subparsers(dest="action", required=True)
+
+    def command(
+        name: str, text: str, body: Callable[[Any, argparse.Namespace, Store], Awaitable[int]]
+    ) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = group.add_parser(name, help=text)
+
+        def run(settings: Any, args: argparse.Namespace) -> int:
+            return run_with_store(settings, lambda store: body(settings, args, store))
+
+        parser.set_defaults(run=run)
+        return parser
+
+    command(
+        "evaluate",
+        "compute every record's disposition date now (the server does it with its sweep)",
+        _evaluate,
+    )
+    reporting = command(
+        "report",
+        "print as CSV what would be due, held or destroyed on a date; changes nothing",
+        _report,
+    )
+    reporting.add_argument("--as-of", type=_day, required=True, help="the date, YYYY-MM-DD")
+    command("dispose", "carry out approved disposal runs left unfinished", _dispose)
+    exporting = command("export-rules", "print the retention rules as CSV", _export)
+    exporting.add_argument("--out", help="write to this file instead of standard output")
+    importing = command("import-rules", "create or change retention rules from a CSV file", _import)
+    importing.add_argument("file")
+    for name, granted in (("grant", True), ("revoke", False)):
+        role = command(name, f"{name} the records manager's right", _role(granted))
+        role.add_argument("username")
+
+
+async def _evaluate(settings: Any, args: argparse.Namespace, store: Store) -> int:
+    done = await evaluate.evaluate(store)
+    print(f"evaluated against {done.rules} rule(s): {done.changed} record(s) changed")
+    return 0
+
+
+async def _report(settings: Any, args: argparse.Namespace, store: Store) -> int:
+    count = await report.report_csv(store, args.as_of, sys.stdout)  # type: ignore[arg-type]
+    print(f"{count} record(s) due on {args.as_of.isoformat()}", file=sys.stderr)
+    return 0
+
+
+async def _dispose(settings: Any, args: argparse.Namespace, store: Store) -> int:
+    done = await runs.resume(store, Path(settings.data_dir))
+    print(f"carried out {done} run(s)")
+    return 0
+
+
+async def _export(settings: Any, args: argparse.Namespace, store: Store) -> int:
+    text = rules_csv.export_csv(rules.precedence(await rules.all_rules(store)))
+    if args.out:
+        await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def _import(settings: Any, args: argparse.Namespace, store: Store) -> int:
+    try:
+        raw = await asyncio.to_thread(Path(args.file).read_bytes)
+    except OSError as exc:
+        raise SystemExit(f"ppud: cannot read {args.file!r}: {exc.strerror}") from exc
+    counts = await rules.replace_from(store, SYSTEM, rules_csv.import_csv(raw))
+    print(", ".join(f"{n} {what}" for what, n in counts.items()))
+    return 0
+
+
+def _role(granted: bool) -> Callable[[Any, argparse.Namespace, Store], Awaitable[int]]:
+    async def body(settings: Any, args: argparse.Namespace, store: Store) -> int:
+        await roles.set_records_manager(store, SYSTEM, args.username, granted=granted)
+        print(f"{args.username} {'is now' if granted else 'is no longer'} a records manager")
+        return 0
+
+    return body

@@ -1,0 +1,427 @@
+"""The records managers' review: what is due, and what they decide about it.
+
+A decision is one of: retain until a new date (with a reason), hold, or
+propose destruction or transfer. A proposal is carried out only once a
+second records manager approves it; the approver cannot be the proposer, and
+re-enters their second factor (records.credentials.confirm_second_factor).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from records import audit, credentials, documents
+from records.actors import Actor
+from records.cases import CASES
+from records.documents import DOCUMENTS
+from records.errors import Conflict, InvalidInput, NotFound
+from records.paging import Page, page
+from records.policy import Action, case_filter, document_filter, require
+from records.store import Store, as_utc, iso, parse_id
+from records.validation import Fields
+from retention import holds
+from retention.errors import HoldActive, NotDue, SamePerson
+
+PROPOSALS = "retention_proposals"
+RUNS = "retention_runs"
+DECISIONS = ("retain", "hold", "destroy", "transfer")
+MAX_BATCH = 500
+# A proposal may be made for documents in these review states only.
+_OPEN = [None, "blocked"]
+_NOT_HELD: dict[str, Any] = {"held_by": {"$in": [None, []]}}
+
+
+def end_of(day: date) -> datetime:
+    """The last moment of a day, so a record due that day is due all of it."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC) - timedelta(milliseconds=1)
+
+
+def read_day(value: str | None, field: str, *, default: date) -> date:
+    if not value:
+        return default
+    fields = Fields({field: value})
+    checked = fields.date(field)
+    fields.check()
+    assert checked is not None
+    return date.fromisoformat(checked)
+
+
+async def visible_documents(store: Store, actor: Actor) -> dict[str, Any]:
+    """The query clause for documents in cases the actor sees, as records.policy decides."""
+    scope = case_filter(actor)
+    clause: dict[str, Any] = dict(document_filter(actor))
+    if scope:
+        case_ids = await store.db[CASES].distinct("_id", scope)
+        clause = {"$and": [clause, {"case_id": {"$in": case_ids}}]}
+    return clause
+
+
+def due_clause(as_of: date) -> dict[str, Any]:
+    """Due on as_of: its date has come and no decision to retain it runs past that day."""
+    return {
+        "disposition.due": {"$lte": end_of(as_of)},
+        "$or": [
+            {"review.retained_until": None},
+            {"review.retained_until": {"$lte": end_of(as_of)}},
+        ],
+    }
+
+
+async def queue(
+    store: Store,
+    actor: Actor,
+    *,
+    as_of: date | None = None,
+    filters: dict[str, str | None] | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page:
+    """The documents due for disposition on as_of (today), filtered as asked."""
+    require(actor, Action.RETENTION_REVIEW)
+    day = as_of or store.now().date()
+    query: dict[str, Any] = {"$and": [await visible_documents(store, actor), due_clause(day)]}
+    wanted = {k: v for k, v in (filters or {}).items() if v}
+    for name, field in (
+        ("action", "disposition.action"),
+        ("rule", "disposition.rule"),
+        ("doc_type", "doc_type"),
+    ):
+        if name in wanted:
+            query["$and"].append({field: wanted[name]})
+    state = wanted.get("state")
+    if state == "held":
+        query["$and"].append({"held_by.0": {"$exists": True}})
+    elif state == "due":
+        query["$and"].append({"review.state": {"$in": _OPEN}, **_NOT_HELD})
+    elif state in ("proposed", "approved", "blocked"):
+        query["$and"].append({"review.state": state})
+    elif state:
+        raise InvalidInput.field("state", "must be one of due, held, proposed, approved, blocked")
+    return await page(store.db[DOCUMENTS], query, limit=limit, cursor=cursor)
+
+
+def queue_item(document: dict[str, Any]) -> dict[str, Any]:
+    disposition = document.get("disposition") or {}
+    review = document.get("review") or {}
+    retained = review.get("retained_until")
+    return {
+        "document_id": str(document["_id"]),
+        "case_id": str(document["case_id"]),
+        "title": document["title"],
+        "doc_type": document["doc_type"],
+        "protective_marking": document["protective_marking"],
+        "rule": disposition.get("rule"),
+        "action": disposition.get("action"),
+        "trigger": disposition.get("trigger"),
+        "trigger_date": _day(disposition.get("trigger_date")),
+        "due": _day(disposition.get("due")),
+        "held": bool(document.get("held_by")),
+        "state": review.get("state") or ("held" if document.get("held_by") else "due"),
+        "retained_until": _day(retained),
+        "proposal_id": str(review["proposal_id"]) if review.get("proposal_id") else None,
+    }
+
+
+def _day(value: Any) -> str | None:
+    return as_utc(value).date().isoformat() if isinstance(value, datetime) else None
+
+
+# --- decisions ---------------------------------------------------------------
+
+
+async def decide(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
+    """One decision over a batch of documents; all or nothing for a proposal."""
+    require(actor, Action.RETENTION_REVIEW)
+    fields = Fields(data)
+    fields.unknown({"document_ids", "decision", "until", "reason", "hold_reason", "note"})
+    ids = fields.text_list("document_ids", max_items=MAX_BATCH, max_length=64)
+    decision = fields.text("decision", max_length=16)
+    if not ids:
+        fields.fail("document_ids", "name at least one document")
+    if decision is not None and decision not in DECISIONS:
+        fields.fail("decision", f"must be one of {', '.join(DECISIONS)}, not {decision[:20]!r}")
+    until = fields.date("until", required=decision == "retain")
+    reason = fields.text("reason", required=decision == "retain", max_length=2000)
+    hold_reason = fields.text("hold_reason", required=decision == "hold", max_length=64)
+    note = fields.text("note", required=decision == "hold", max_length=2000)
+    fields.check()
+
+    loaded = [
+        await documents.load(store, actor, i, Action.RETENTION_REVIEW) for i in dict.fromkeys(ids)
+    ]
+    if decision == "retain":
+        assert until and reason
+        return await _retain(store, actor, loaded, date.fromisoformat(until), reason)
+    if decision == "hold":
+        made = [
+            await holds.apply_hold(
+                store,
+                actor,
+                {"reason": hold_reason, "note": note, "target": "document", "id": str(d["_id"])},
+            )
+            for d, _ in loaded
+        ]
+        return {"decision": "hold", "holds": [str(h["_id"]) for h in made]}
+    assert decision in ("destroy", "transfer")
+    return await propose(store, actor, [d for d, _ in loaded], decision, reason)
+
+
+async def _retain(
+    store: Store,
+    actor: Actor,
+    loaded: list[tuple[dict[str, Any], dict[str, Any]]],
+    until: date,
+    reason: str,
+) -> dict[str, Any]:
+    if until <= store.now().date():
+        raise InvalidInput.field("until", "must be a date after today")
+    for document, _ in loaded:
+        if (document.get("review") or {}).get("state") in ("proposed", "approved", "destroying"):
+            raise NotDue(
+                f"{document['title']!r} is proposed for disposal; reject the proposal first"
+            )
+
+    async def apply(session: AsyncClientSession) -> dict[str, Any]:
+        for document, case in loaded:
+            await store.db[DOCUMENTS].update_one(
+                {"_id": document["_id"]},
+                {
+                    "$set": {
+                        "review.retained_until": end_of(until),
+                        "review.retain_reason": reason,
+                        "review.retained_by": actor.username,
+                        "review.state": None,
+                    }
+                },
+                session=session,
+            )
+            await audit.record(
+                store,
+                actor,
+                "retention.retain",
+                f"document:{document['_id']}",
+                case_id=case["_id"],
+                document_id=document["_id"],
+                detail={"until": until.isoformat(), "reason": reason},
+                session=session,
+            )
+        return {"decision": "retain", "until": until.isoformat(), "documents": len(loaded)}
+
+    return await store.transaction(apply)
+
+
+async def propose(
+    store: Store, actor: Actor, chosen: list[dict[str, Any]], action: str, reason: str | None
+) -> dict[str, Any]:
+    """The first records manager's half of a disposal; nothing happens until a second approves."""
+    today = store.now().date()
+    for document in chosen:
+        await _check_disposable(store, document, today)
+    proposal: dict[str, Any] = {
+        "action": action,
+        "document_ids": [d["_id"] for d in chosen],
+        "reason": reason,
+        "proposed_by": actor.username,
+        "proposed_by_id": actor.id,
+        "proposed_at": store.now(),
+        "state": "proposed",
+        "run_id": None,
+    }
+
+    async def insert(session: AsyncClientSession) -> dict[str, Any]:
+        proposal.pop("_id", None)
+        done = await store.db[PROPOSALS].insert_one(proposal, session=session)
+        marked = await store.db[DOCUMENTS].update_many(
+            {"_id": {"$in": proposal["document_ids"]}, "review.state": {"$in": _OPEN}, **_NOT_HELD},
+            {"$set": {"review.state": "proposed", "review.proposal_id": done.inserted_id}},
+            session=session,
+        )
+        if marked.modified_count != len(chosen):
+            raise Conflict(
+                "some of the documents changed meanwhile (held, or proposed by someone else)"
+            )
+        await audit.record(
+            store,
+            actor,
+            f"retention.propose.{action}",
+            f"retention_proposal:{done.inserted_id}",
+            detail={"documents": [str(i) for i in proposal["document_ids"]], "reason": reason},
+            session=session,
+        )
+        return proposal
+
+    await store.transaction(insert)
+    return proposal_view(proposal)
+
+
+async def _check_disposable(store: Store, document: dict[str, Any], today: date) -> None:
+    title = document["title"]
+    due = (document.get("disposition") or {}).get("due")
+    review = document.get("review") or {}
+    if due is None or as_utc(due) > end_of(today):
+        raise NotDue(f"{title!r} is not due for disposal yet")
+    retained = review.get("retained_until")
+    if retained is not None and as_utc(retained) > end_of(today):
+        raise NotDue(f"{title!r} is retained until {as_utc(retained).date().isoformat()}")
+    if review.get("state") not in _OPEN:
+        raise NotDue(f"{title!r} is already {review['state']} for disposal")
+    found = await holds.holds_on(store, document)
+    if found or document.get("held_by"):
+        reasons = sorted({holds.REASONS.get(h["reason"], h["reason"]) for h in found}) or ["a hold"]
+        raise HoldActive(
+            f"{title!r} is under a legal hold ({', '.join(reasons)}) and cannot be disposed of"
+        )
+
+
+async def get_proposal(store: Store, actor: Actor, proposal_id: str) -> dict[str, Any]:
+    """The proposal, if the actor sees every document in it; otherwise absent."""
+    require(actor, Action.RETENTION_REVIEW)
+    found = await store.db[PROPOSALS].find_one({"_id": parse_id(proposal_id, kind="proposal")})
+    if found is None:
+        raise NotFound.absent("proposal", proposal_id)
+    visible = await visible_documents(store, actor)
+    seen = await store.db[DOCUMENTS].count_documents(
+        {"$and": [visible, {"_id": {"$in": found["document_ids"]}}]}
+    )
+    pending = await store.db[DOCUMENTS].count_documents({"_id": {"$in": found["document_ids"]}})
+    if seen < pending:
+        raise NotFound.absent("proposal", proposal_id)
+    return found
+
+
+async def list_proposals(
+    store: Store,
+    actor: Actor,
+    *,
+    state: str | None = "proposed",
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page:
+    require(actor, Action.RETENTION_REVIEW)
+    visible = await visible_documents(store, actor)
+    ids = await store.db[DOCUMENTS].distinct(
+        "review.proposal_id", {"$and": [visible, {"review.proposal_id": {"$ne": None}}]}
+    )
+    query: dict[str, Any] = {"_id": {"$in": ids}}
+    if state:
+        query["state"] = state
+    return await page(store.db[PROPOSALS], query, limit=limit, cursor=cursor, newest_first=True)
+
+
+async def approve(store: Store, actor: Actor, proposal_id: str, data: Any) -> dict[str, Any]:
+    """The second records manager's half: a run to carry the proposal out, not yet begun."""
+    proposal = await get_proposal(store, actor, proposal_id)
+    fields = Fields(data)
+    fields.unknown({"code"})
+    fields.check()
+    if proposal["state"] != "proposed":
+        raise Conflict(f"the proposal is already {proposal['state']}")
+    if proposal["proposed_by_id"] == actor.id:
+        raise SamePerson("you proposed this disposal: a second records manager must approve it")
+    factor = await credentials.confirm_second_factor(store, actor, data.get("code"))
+
+    run = {
+        "kind": "destruction" if proposal["action"] == "destroy" else "transfer",
+        "proposal_id": proposal["_id"],
+        "documents": proposal["document_ids"],
+        "proposed_by": proposal["proposed_by"],
+        "approved_by": actor.username,
+        "approved_at": store.now(),
+        "state": "approved",
+        "results": [],
+    }
+
+    async def apply(session: AsyncClientSession) -> dict[str, Any]:
+        run.pop("_id", None)
+        done = await store.db[RUNS].insert_one(run, session=session)
+        moved = await store.db[PROPOSALS].update_one(
+            {"_id": proposal["_id"], "state": "proposed"},
+            {
+                "$set": {
+                    "state": "approved",
+                    "approved_by": actor.username,
+                    "run_id": done.inserted_id,
+                }
+            },
+            session=session,
+        )
+        if moved.modified_count != 1:
+            raise Conflict("the proposal was decided meanwhile")
+        await store.db[DOCUMENTS].update_many(
+            {"review.proposal_id": proposal["_id"], "review.state": "proposed"},
+            {"$set": {"review.state": "approved", "review.run_id": done.inserted_id}},
+            session=session,
+        )
+        await audit.record(
+            store,
+            actor,
+            f"retention.approve.{proposal['action']}",
+            f"retention_proposal:{proposal['_id']}",
+            detail={
+                "run": str(done.inserted_id),
+                "factor": factor,
+                "documents": len(run["documents"]),
+            },
+            session=session,
+        )
+        return run
+
+    return await store.transaction(apply)
+
+
+async def reject(store: Store, actor: Actor, proposal_id: str, data: Any) -> dict[str, Any]:
+    proposal = await get_proposal(store, actor, proposal_id)
+    fields = Fields(data)
+    fields.unknown({"reason"})
+    reason = fields.text("reason", max_length=2000)
+    fields.check()
+    if proposal["state"] != "proposed":
+        raise Conflict(f"the proposal is already {proposal['state']}")
+
+    async def apply(session: AsyncClientSession) -> dict[str, Any]:
+        await store.db[PROPOSALS].update_one(
+            {"_id": proposal["_id"]},
+            {"$set": {"state": "rejected", "rejected_by": actor.username, "rejection": reason}},
+            session=session,
+        )
+        await store.db[DOCUMENTS].update_many(
+            {"review.proposal_id": proposal["_id"]},
+            {"$set": {"review.state": None, "review.proposal_id": None}},
+            session=session,
+        )
+        await audit.record(
+            store,
+            actor,
+            "retention.reject",
+            f"retention_proposal:{proposal['_id']}",
+            detail={"reason": reason},
+            session=session,
+        )
+        return proposal | {"state": "rejected"}
+
+    return proposal_view(await store.transaction(apply))
+
+
+def proposal_view(proposal: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(proposal["_id"]),
+        "action": proposal["action"],
+        "document_ids": [str(i) for i in proposal["document_ids"]],
+        "reason": proposal.get("reason"),
+        "proposed_by": proposal["proposed_by"],
+        "proposed_at": iso(proposal["proposed_at"]),
+        "state": proposal["state"],
+        "run_id": str(proposal["run_id"]) if proposal.get("run_id") else None,
+    }
+
+
+async def ensure_indexes(store: Store) -> None:
+    await store.db[DOCUMENTS].create_indexes(
+        [IndexModel([("review.proposal_id", ASCENDING)], sparse=True)]
+    )
+    await store.db[PROPOSALS].create_indexes([IndexModel([("state", ASCENDING)])])
+    await store.db[RUNS].create_indexes([IndexModel([("state", ASCENDING)])])

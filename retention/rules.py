@@ -1,0 +1,528 @@
+"""Retention rules as data: which records, from which date, for how long, then what.
+
+An administrator edits them (the API, or a CSV file); evaluation
+(retention.evaluate) turns them into one disposition date per record. Each
+record is governed by exactly one rule: of those that match it and whose
+trigger date it has, the most specific (see specificity).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from records import audit
+from records.actors import Actor
+from records.errors import Duplicate, FieldProblem, NotFound
+from records.policy import Action, require
+from records.store import Store, parse_id
+from records.validation import has_control_characters
+from retention.errors import BadRule
+
+RULES = "retention_rules"
+
+RECORD_CLASSES = ("documents", "audit")
+ACTIONS = ("review", "destroy", "transfer")
+AFTER_TRANSFER = ("destroy", "keep")
+UNITS = ("days", "months", "years")
+MARKINGS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
+
+# The named triggers, as a records manager reads them. Any other date of the
+# case or offender is named by its field: "case.<field>" or "offender.<field>".
+TRIGGERS = {
+    "case_closed": "the case was closed",
+    "document_date": "the document's date",
+    "sentence_expiry_date": "the sentence expiry date",
+    "licence_expiry_date": "the licence expiry date",
+    "date_of_death": "the offender's date of death",
+    "date_of_birth": "the offender's date of birth",
+    "last_activity": "the document was last changed",
+}
+AUDIT_TRIGGER = "event_date"
+_FIELD_TRIGGER = re.compile(r"^(case|offender)\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_METADATA_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_ -]{0,63}(\.[A-Za-z_][A-Za-z0-9_ -]{0,63})*$")
+MAX_AMOUNT = {"days": 365 * 200, "months": 12 * 200, "years": 200}
+
+# How much each kind of condition narrows a rule: a document type names a
+# kind of record, metadata a property of one, a marking a class of them and
+# a case type only where they were filed.
+_WEIGHTS = {"doc_types": 8, "metadata": 4, "markings": 2, "case_types": 1}
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    title: str
+    trigger: str
+    amount: int
+    unit: str
+    action: str
+    record_class: str = "documents"
+    case_types: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = ()
+    markings: tuple[str, ...] = ()
+    metadata_key: str | None = None
+    metadata_value: str | None = None
+    after_transfer: str = "destroy"
+    id: str | None = None
+    revision: int = 1
+
+    @property
+    def specificity(self) -> int:
+        given = {
+            "doc_types": bool(self.doc_types),
+            "metadata": self.metadata_key is not None,
+            "markings": bool(self.markings),
+            "case_types": bool(self.case_types),
+        }
+        return sum(_WEIGHTS[name] for name, present in given.items() if present)
+
+    @property
+    def approximate_days(self) -> float:
+        per = {"days": 1.0, "months": 30.44, "years": 365.25}[self.unit]
+        return self.amount * per
+
+    def describe(self) -> str:
+        """One line a records manager reads: 'review 7 years after the sentence expiry date'."""
+        unit = self.unit if self.amount != 1 else self.unit.rstrip("s")
+        start = TRIGGERS.get(self.trigger) or (
+            "the audit event" if self.trigger == AUDIT_TRIGGER else f"the date in {self.trigger}"
+        )
+        return f"{self.action} {self.amount} {unit} after {start}"
+
+
+def precedence(rules: list[Rule]) -> list[Rule]:
+    """Most specific first; equally specific, the longer period first, then by code.
+
+    The longer period wins a tie because keeping a record too long can be
+    put right, destroying it too early cannot.
+    """
+    return sorted(rules, key=lambda r: (-r.specificity, -r.approximate_days, r.code))
+
+
+DEFAULT_RULES = (
+    Rule(
+        code="recall-parole-sentence-expiry",
+        title="Recall and parole casework",
+        case_types=("recall", "parole_review"),
+        trigger="sentence_expiry_date",
+        amount=7,
+        unit="years",
+        action="review",
+    ),
+    Rule(
+        code="restricted-patient-discharge",
+        title="Restricted patients after absolute discharge",
+        case_types=("mental_health",),
+        trigger="case.state_dates.absolutely_discharged",
+        amount=20,
+        unit="years",
+        action="review",
+    ),
+    Rule(
+        code="deceased",
+        title="Records of a person who has died",
+        trigger="date_of_death",
+        amount=20,
+        unit="years",
+        action="destroy",
+    ),
+    Rule(
+        code="audit-events",
+        title="Audit events",
+        record_class="audit",
+        trigger=AUDIT_TRIGGER,
+        amount=2,
+        unit="years",
+        action="destroy",
+    ),
+)
+
+FIELDS = (
+    "code",
+    "title",
+    "record_class",
+    "case_types",
+    "doc_types",
+    "markings",
+    "metadata_key",
+    "metadata_value",
+    "trigger",
+    "amount",
+    "unit",
+    "action",
+    "after_transfer",
+)
+
+
+def read_rule(data: Any, *, where: str = "") -> Rule:
+    """A rule from a JSON object (or a CSV row read as one); every problem at once."""
+    if not isinstance(data, dict):
+        raise BadRule("a rule must be a JSON object")
+    problems: list[FieldProblem] = []
+
+    def fail(field: str, message: str) -> None:
+        problems.append(FieldProblem(field, f"{where}{message}"))
+
+    for field in sorted(set(data) - set(FIELDS) - {"id", "revision", "specificity"}):
+        fail(field, "is not a field of a retention rule")
+    code = _text(data, "code", fail, pattern=_CODE, hint="lower-case letters, digits, - or _")
+    title = _text(data, "title", fail, max_length=200)
+    record_class = _choice(data, "record_class", RECORD_CLASSES, fail, default="documents")
+    trigger = _trigger(data, record_class, fail)
+    amount, unit = _period(data, fail)
+    action = _choice(data, "action", ACTIONS, fail)
+    after = _choice(data, "after_transfer", AFTER_TRANSFER, fail, default="destroy")
+    scope = _scope(data, record_class, fail)
+    if record_class == "audit" and action != "destroy":
+        fail("action", "audit events can only be destroyed when their time is up")
+    if problems:
+        summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        raise BadRule(f"the rule has invalid fields: {summary}", problems)
+    assert code and title and trigger and unit and action and record_class and after
+    return Rule(
+        code=code,
+        title=title,
+        trigger=trigger,
+        amount=amount,
+        unit=unit,
+        action=action,
+        record_class=record_class,
+        after_transfer=after,
+        **scope,
+    )
+
+
+def _text(
+    data: dict[str, Any],
+    field: str,
+    fail: Any,
+    *,
+    max_length: int = 64,
+    pattern: re.Pattern[str] | None = None,
+    hint: str = "",
+    required: bool = True,
+) -> str | None:
+    value = data.get(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            fail(field, "is required")
+        return None
+    if not isinstance(value, str):
+        fail(field, "must be text")
+        return None
+    value = value.strip()
+    if len(value) > max_length or has_control_characters(value):
+        fail(field, f"must be at most {max_length} characters of plain text")
+        return None
+    if pattern is not None and not pattern.match(value):
+        fail(field, f"{value[:40]!r} is not allowed here: use {hint}")
+        return None
+    return value
+
+
+def _choice(
+    data: dict[str, Any],
+    field: str,
+    allowed: tuple[str, ...],
+    fail: Any,
+    *,
+    default: str | None = None,
+) -> str | None:
+    value = data.get(field)
+    if value in (None, "") and default is not None:
+        return default
+    if not isinstance(value, str) or value.strip().lower() not in allowed:
+        shown = "nothing" if value in (None, "") else repr(str(value)[:40])
+        fail(field, f"must be one of {', '.join(allowed)}, not {shown}")
+        return None
+    return value.strip().lower()
+
+
+def _trigger(data: dict[str, Any], record_class: str | None, fail: Any) -> str | None:
+    value = data.get("trigger")
+    if record_class == "audit":
+        if value not in (None, "", AUDIT_TRIGGER):
+            fail("trigger", f"audit events are kept from their own date: use {AUDIT_TRIGGER}")
+            return None
+        return AUDIT_TRIGGER
+    if not isinstance(value, str) or not value.strip():
+        fail("trigger", "is required")
+        return None
+    value = value.strip()
+    if value in TRIGGERS or _FIELD_TRIGGER.match(value):
+        return value
+    fail(
+        "trigger",
+        f"{value[:40]!r} is not a trigger: use one of {', '.join(TRIGGERS)}, "
+        "or a date field named case.<field> or offender.<field>",
+    )
+    return None
+
+
+def _period(data: dict[str, Any], fail: Any) -> tuple[int, str | None]:
+    unit = _choice(data, "unit", UNITS, fail)
+    raw = data.get("amount")
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+        raw = int(raw.strip())
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+        fail("amount", f"must be a whole number of {unit or 'units'}, 0 or more")
+        return 0, unit
+    if unit is not None and raw > MAX_AMOUNT[unit]:
+        fail("amount", f"must be at most {MAX_AMOUNT[unit]} {unit}")
+    return raw, unit
+
+
+def _scope(data: dict[str, Any], record_class: str | None, fail: Any) -> dict[str, Any]:
+    scope: dict[str, Any] = {}
+    for field in ("case_types", "doc_types", "markings"):
+        scope[field] = _codes(data.get(field), field, fail)
+    bad_marks = [m for m in scope["markings"] if m not in MARKINGS]
+    if bad_marks:
+        fail("markings", f"must be among {', '.join(MARKINGS)}, not {bad_marks[0]!r}")
+    key = _text(
+        data,
+        "metadata_key",
+        fail,
+        pattern=_METADATA_KEY,
+        hint="a metadata field name (letters, digits, spaces, _ or -; . between levels)",
+        required=False,
+    )
+    value = _text(data, "metadata_value", fail, max_length=200, required=False)
+    if (key is None) != (value is None):
+        fail(
+            "metadata_value" if key else "metadata_key",
+            "metadata_key and metadata_value go together",
+        )
+    scope["metadata_key"], scope["metadata_value"] = key, value
+    if record_class == "audit" and (
+        any(scope[f] for f in ("case_types", "doc_types", "markings")) or key
+    ):
+        fail("record_class", "a rule for audit events covers them all: give it no conditions")
+    return scope
+
+
+def _codes(value: Any, field: str, fail: Any) -> tuple[str, ...]:
+    # A CSV cell lists codes separated by semicolons; JSON sends a list.
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        value = [part for part in value.split(";")]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        fail(field, "must be a list of codes")
+        return ()
+    codes = tuple(sorted({v.strip() for v in value if v.strip()}))
+    if any(len(c) > 64 or has_control_characters(c) for c in codes):
+        fail(field, "codes must be at most 64 characters of plain text")
+        return ()
+    return codes
+
+
+# --- stored rules ------------------------------------------------------------
+
+
+def from_record(record: dict[str, Any]) -> Rule:
+    fields: dict[str, Any] = {name: record.get(name) for name in FIELDS}
+    for name in ("case_types", "doc_types", "markings"):
+        fields[name] = tuple(fields[name] or ())
+    return Rule(**fields, id=str(record["_id"]), revision=int(record.get("revision", 1)))
+
+
+def to_record(rule: Rule) -> dict[str, Any]:
+    stored = asdict(rule)
+    for name in ("id", "revision"):
+        stored.pop(name)
+    for name in ("case_types", "doc_types", "markings"):
+        stored[name] = list(stored[name])
+    return stored
+
+
+def rule_view(rule: Rule) -> dict[str, Any]:
+    return {
+        **to_record(rule),
+        "id": rule.id,
+        "revision": rule.revision,
+        "specificity": rule.specificity,
+        "summary": rule.describe(),
+    }
+
+
+async def ensure_indexes(store: Store) -> None:
+    await store.db[RULES].create_indexes([IndexModel([("code", ASCENDING)], unique=True)])
+
+
+async def seed(store: Store) -> None:
+    """The default schedule, once: an administrator's later edits are never undone."""
+    if await store.db[RULES].estimated_document_count() > 0:
+        return
+    if await store.db["lists"].find_one({"_id": "retention_seeded"}):
+        return
+    for rule in DEFAULT_RULES:
+        # Another process may have seeded it first.
+        with contextlib.suppress(DuplicateKeyError):
+            await store.db[RULES].insert_one(
+                {
+                    **to_record(rule),
+                    "revision": 1,
+                    "created_at": store.now(),
+                    "created_by": "system",
+                }
+            )
+    await store.db["lists"].update_one(
+        {"_id": "retention_seeded"}, {"$set": {"at": store.now()}}, upsert=True
+    )
+
+
+async def all_rules(store: Store, *, record_class: str | None = None) -> list[Rule]:
+    query = {"record_class": record_class} if record_class else {}
+    return [from_record(r) async for r in store.db[RULES].find(query).sort("code", ASCENDING)]
+
+
+async def list_rules(store: Store, actor: Actor) -> list[Rule]:
+    require(actor, Action.RETENTION_RULES_READ)
+    return precedence(await all_rules(store))
+
+
+async def get_rule(store: Store, actor: Actor, rule_id: str) -> Rule:
+    require(actor, Action.RETENTION_RULES_READ)
+    record = await store.db[RULES].find_one({"_id": parse_id(rule_id, kind="retention rule")})
+    if record is None:
+        raise NotFound.absent("retention rule", rule_id)
+    return from_record(record)
+
+
+async def create_rule(store: Store, actor: Actor, data: Any) -> Rule:
+    require(actor, Action.RETENTION_RULES_MANAGE)
+    rule = read_rule(data)
+
+    async def insert(session: AsyncClientSession) -> Rule:
+        record = {
+            **to_record(rule),
+            "revision": 1,
+            "created_at": store.now(),
+            "created_by": actor.username,
+        }
+        try:
+            done = await store.db[RULES].insert_one(record, session=session)
+        except DuplicateKeyError as exc:
+            raise Duplicate(f"a retention rule with code {rule.code!r} already exists") from exc
+        await _audit(store, actor, "retention.rule.create", done.inserted_id, rule, session)
+        return replace(rule, id=str(done.inserted_id))
+
+    return await store.transaction(insert)
+
+
+async def update_rule(store: Store, actor: Actor, rule_id: str, data: Any) -> Rule:
+    require(actor, Action.RETENTION_RULES_MANAGE)
+    oid = parse_id(rule_id, kind="retention rule")
+    rule = read_rule(data)
+
+    async def apply(session: AsyncClientSession) -> Rule:
+        try:
+            updated = await store.db[RULES].find_one_and_update(
+                {"_id": oid},
+                {"$set": {**to_record(rule), "updated_at": store.now()}, "$inc": {"revision": 1}},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+        except DuplicateKeyError as exc:
+            raise Duplicate(f"another retention rule has code {rule.code!r}") from exc
+        if updated is None:
+            raise NotFound.absent("retention rule", rule_id)
+        await _audit(store, actor, "retention.rule.update", oid, rule, session)
+        return from_record(updated)
+
+    return await store.transaction(apply)
+
+
+async def delete_rule(store: Store, actor: Actor, rule_id: str) -> None:
+    require(actor, Action.RETENTION_RULES_MANAGE)
+    oid = parse_id(rule_id, kind="retention rule")
+
+    async def remove(session: AsyncClientSession) -> None:
+        record = await store.db[RULES].find_one_and_delete({"_id": oid}, session=session)
+        if record is None:
+            raise NotFound.absent("retention rule", rule_id)
+        await _audit(store, actor, "retention.rule.delete", oid, from_record(record), session)
+
+    await store.transaction(remove)
+
+
+async def replace_from(store: Store, actor: Actor, rules: list[Rule]) -> dict[str, int]:
+    """Import: every rule by code, created or changed, in one transaction; others kept."""
+    require(actor, Action.RETENTION_RULES_MANAGE)
+    codes = [r.code for r in rules]
+    if len(set(codes)) != len(codes):
+        repeated = sorted({c for c in codes if codes.count(c) > 1})
+        raise BadRule.field("code", f"the file names {repeated[0]!r} more than once")
+
+    async def apply(session: AsyncClientSession) -> dict[str, int]:
+        counts = {"created": 0, "changed": 0, "unchanged": 0}
+        for rule in rules:
+            record = to_record(rule)
+            found = await store.db[RULES].find_one({"code": rule.code}, session=session)
+            if found is None:
+                await store.db[RULES].insert_one(
+                    {
+                        **record,
+                        "revision": 1,
+                        "created_at": store.now(),
+                        "created_by": actor.username,
+                    },
+                    session=session,
+                )
+                counts["created"] += 1
+            elif to_record(from_record(found)) != record:
+                await store.db[RULES].update_one(
+                    {"_id": found["_id"]},
+                    {"$set": {**record, "updated_at": store.now()}, "$inc": {"revision": 1}},
+                    session=session,
+                )
+                counts["changed"] += 1
+            else:
+                counts["unchanged"] += 1
+        await audit.record(
+            store,
+            actor,
+            "retention.rules.import",
+            "retention_rules",
+            detail=counts,
+            session=session,
+        )
+        return counts
+
+    return await store.transaction(apply)
+
+
+async def _audit(
+    store: Store,
+    actor: Actor,
+    action: str,
+    oid: ObjectId,
+    rule: Rule,
+    session: AsyncClientSession,
+) -> None:
+    await audit.record(
+        store,
+        actor,
+        action,
+        f"retention_rule:{oid}",
+        detail={"code": rule.code, "summary": rule.describe()},
+        session=session,
+    )
+
+
+def audit_keep_days(rules: list[Rule]) -> int | None:
+    """The audit events' period in days, from the audit rule; None without one."""
+    for rule in rules:
+        if rule.record_class == "audit":
+            return round(rule.approximate_days)
+    return None

@@ -1,0 +1,151 @@
+"""Disposal runs: an approved proposal carried out, document by document.
+
+A run is durable: approval records it, and whoever picks it up (the approving
+request's background task, the server's sweep, `ppud retention dispose`)
+carries it on. Each document's steps are atomic and conditional
+(retention.destroy), so a run taken up twice destroys nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+
+from records.actors import Actor
+from records.cases import CASES
+from records.documents import DOCUMENTS
+from records.errors import NotFound
+from records.paging import Page, page
+from records.policy import Action, case_filter, require
+from records.store import Store, iso, parse_id
+from retention import destroy, transfer
+from retention.destroy import TOMBSTONES, Outcome
+from retention.review import RUNS
+
+logger = logging.getLogger(__name__)
+
+
+async def execute(store: Store, data_dir: Path, run_id: ObjectId) -> dict[str, Any] | None:
+    """Carry out one run; None when it was already done (or taken by another process)."""
+    run = await store.db[RUNS].find_one_and_update(
+        {"_id": run_id, "state": {"$in": ["approved", "running"]}},
+        {"$set": {"state": "running", "started_at": store.now()}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if run is None:
+        return None
+    if run["kind"] == "transfer":
+        outcomes = await _transfer(store, data_dir, run)
+    else:
+        outcomes = [await destroy.destroy_one(store, data_dir, d, run) for d in run["documents"]]
+    await destroy.record_outcomes(store, run, outcomes)
+    return await store.db[RUNS].find_one({"_id": run_id})
+
+
+async def _transfer(store: Store, data_dir: Path, run: dict[str, Any]) -> list[Outcome]:
+    """Package every approved, unheld document; then destroy or keep each as its rule says."""
+    ready = [
+        d["_id"]
+        async for d in store.db[DOCUMENTS].find(
+            {
+                "_id": {"$in": run["documents"]},
+                "review.run_id": run["_id"],
+                "review.state": "approved",
+                "held_by": {"$in": [None, []]},
+            },
+            {"_id": 1},
+        )
+    ]
+    path = await transfer.write_package(store, data_dir, run, ready)
+    await store.db[RUNS].update_one({"_id": run["_id"]}, {"$set": {"package": str(path)}})
+    outcomes: list[Outcome] = []
+    for document_id in run["documents"]:
+        if document_id not in ready:
+            outcomes.append(Outcome(document_id, "blocked", "held, or no longer approved"))
+            continue
+        document = await store.db[DOCUMENTS].find_one({"_id": document_id}, {"disposition": 1})
+        keep = ((document or {}).get("disposition") or {}).get("after_transfer") == "keep"
+        if keep:
+            await store.db[DOCUMENTS].update_one(
+                {"_id": document_id},
+                {"$set": {"review.state": "transferred", "review.transferred_in": run["_id"]}},
+            )
+            outcomes.append(
+                Outcome(document_id, "transferred", "kept after transfer, as its rule says")
+            )
+        else:
+            outcomes.append(await destroy.destroy_one(store, data_dir, document_id, run))
+    return outcomes
+
+
+async def resume(store: Store, data_dir: Path) -> int:
+    """Runs approved but not finished (a restart in the middle): carried on now."""
+    pending = [
+        r["_id"]
+        async for r in store.db[RUNS].find({"state": {"$in": ["approved", "running"]}}, {"_id": 1})
+    ]
+    for run_id in pending:
+        await execute(store, data_dir, run_id)
+    return len(pending)
+
+
+async def get_run(store: Store, actor: Actor, run_id: str) -> dict[str, Any]:
+    """A run, seen by a records manager who sees its proposal's cases (the tombstones')."""
+    require(actor, Action.RETENTION_REVIEW)
+    run = await store.db[RUNS].find_one({"_id": parse_id(run_id, kind="run")})
+    if run is None or not await _sees_run(store, actor, run):
+        raise NotFound.absent("run", run_id)
+    return run
+
+
+async def _sees_run(store: Store, actor: Actor, run: dict[str, Any]) -> bool:
+    """Every document of the run (destroyed or not) is in a case the actor sees."""
+    scope = case_filter(actor)
+    if not scope:
+        return True
+    allowed = set(await store.db[CASES].distinct("_id", scope))
+    stones = store.db[TOMBSTONES].find({"run_id": run["_id"]}, {"case_id": 1})
+    left = store.db[DOCUMENTS].find({"_id": {"$in": run["documents"]}}, {"case_id": 1})
+    cases_of_run = {s["case_id"] async for s in stones} | {d["case_id"] async for d in left}
+    return cases_of_run <= allowed
+
+
+async def list_runs(
+    store: Store, actor: Actor, *, limit: int | None = None, cursor: str | None = None
+) -> Page:
+    """A page of runs, leaving out any that touch a case the actor cannot see."""
+    require(actor, Action.RETENTION_REVIEW)
+    found = await page(store.db[RUNS], {}, limit=limit, cursor=cursor, newest_first=True)
+    seen = [run for run in found.items if await _sees_run(store, actor, run)]
+    return Page(items=seen, next_cursor=found.next_cursor)
+
+
+async def tombstones(store: Store, run_id: ObjectId) -> list[dict[str, Any]]:
+    return [t async for t in store.db[TOMBSTONES].find({"run_id": run_id}).sort("_id", 1)]
+
+
+def run_view(run: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(run["_id"]),
+        "kind": run["kind"],
+        "state": run["state"],
+        "proposal_id": str(run["proposal_id"]),
+        "proposed_by": run["proposed_by"],
+        "approved_by": run["approved_by"],
+        "approved_at": iso(run["approved_at"]),
+        "finished_at": iso(run["finished_at"]) if run.get("finished_at") else None,
+        "counts": run.get("counts") or {},
+        "results": [
+            {
+                "document_id": str(r["document_id"]),
+                "result": r["result"],
+                "detail": r.get("detail", ""),
+            }
+            for r in run.get("results") or []
+        ],
+        "package": bool(run.get("package")),
+    }

@@ -1,0 +1,124 @@
+"""Records managers, retention rules and a way to move a case's documents into the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from bson import ObjectId
+
+from records.actors import SYSTEM
+from records.store import Store
+from retention import evaluate, roles
+from tests.conftest import MakeUser, User
+
+
+@pytest.fixture
+def make_records_manager(make_user: MakeUser, store: Store) -> Any:
+    async def make(team: str = "ppcs", level: str = "manager") -> User:
+        made = await make_user(level, team=team)
+        await roles.set_records_manager(store, SYSTEM, made.username, granted=True)
+        return made
+
+    return make
+
+
+@pytest.fixture
+async def records_manager(make_records_manager: Any) -> User:
+    return await make_records_manager()
+
+
+@pytest.fixture
+async def second_manager(make_records_manager: Any) -> User:
+    return await make_records_manager()
+
+
+@pytest.fixture
+async def admin(make_user: MakeUser) -> User:
+    return await make_user("admin", team="hq")
+
+
+async def add_rule(admin: User, **fields: Any) -> dict[str, Any]:
+    body = {"title": "A test rule", "amount": 6, "unit": "years", "action": "destroy", **fields}
+    made = await admin.client.post("/retention/rules", json=body)
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+async def evaluated(store: Store) -> int:
+    return (await evaluate.evaluate(store)).changed
+
+
+async def queue_ids(client: httpx.AsyncClient, **params: str) -> list[str]:
+    got = await client.get("/retention/queue", params=params)
+    assert got.status_code == 200, got.text
+    return [item["document_id"] for item in got.json()["items"]]
+
+
+async def decide(
+    client: httpx.AsyncClient, ids: list[str], decision: str, **extra: Any
+) -> httpx.Response:
+    return await client.post(
+        "/retention/decisions", json={"document_ids": ids, "decision": decision, **extra}
+    )
+
+
+async def stop_case(client: httpx.AsyncClient, case_id: str) -> None:
+    """Close a recall case: stopping it is a terminal state a caseworker may reach."""
+    moved = await client.post(
+        f"/cases/{case_id}/transitions", json={"transition": "stop", "reason": "Licence ended"}
+    )
+    assert moved.status_code == 200, moved.text
+
+
+async def retention_records(store: Store, case_id: str, document_id: str) -> dict[str, str]:
+    """One of each retention record, for tests that walk every route (ids by path parameter)."""
+    case = await store.db["cases"].find_one({"_id": ObjectId(case_id)})
+    assert case is not None
+    rule = await store.db["retention_rules"].find_one({"code": "deceased"})
+    assert rule is not None, "the default schedule is seeded"
+    at = store.now()
+    hold = await store.db["retention_holds"].insert_one(
+        {
+            "target": "case",
+            "target_case": case["_id"],
+            "case_id": case["_id"],
+            "offender_id": case["offender_id"],
+            "reason": "other",
+            "note": "A hold to read",
+            "applied_by": "someone",
+            "applied_at": at,
+            "lifted": None,
+        }
+    )
+    proposal = await store.db["retention_proposals"].insert_one(
+        {
+            "action": "destroy",
+            "document_ids": [ObjectId(document_id)],
+            "reason": None,
+            "proposed_by": "someone",
+            "proposed_by_id": "someone",
+            "proposed_at": at,
+            "state": "proposed",
+            "run_id": None,
+        }
+    )
+    run = await store.db["retention_runs"].insert_one(
+        {
+            "kind": "destruction",
+            "proposal_id": proposal.inserted_id,
+            "documents": [ObjectId(document_id)],
+            "proposed_by": "someone",
+            "approved_by": "someone else",
+            "approved_at": at,
+            "state": "done",
+            "results": [],
+        }
+    )
+    return {
+        "rule_id": str(rule["_id"]),
+        "hold_id": str(hold.inserted_id),
+        "proposal_id": str(proposal.inserted_id),
+        "run_id": str(run.inserted_id),
+    }

@@ -1,0 +1,96 @@
+"""The records managers' pages: the queue with its decisions, and holds applied and lifted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from records.store import Store
+from tests.conftest import Clock, File, User
+from tests.retention.test_disposal import due_documents
+from tests.web.conftest import browser_client, pages_signed_in
+
+__all__ = ["browser_client"]
+
+
+async def test_queue_page_lists_due_records_and_proposes_their_destruction(
+    store: Store,
+    clock: Clock,
+    admin: User,
+    caseworker: User,
+    records_manager: User,
+    case: dict[str, Any],
+    file_document: File,
+    browser_client: httpx.AsyncClient,
+) -> None:
+    filed = await due_documents(store, clock, admin, caseworker, case, file_document, count=1)
+    await store.db["documents"].update_one({}, {"$set": {"title": "<script>alert(1)</script>"}})
+    token = await pages_signed_in(browser_client, records_manager)
+
+    shown = await browser_client.get("/retention")
+
+    assert shown.status_code == 200
+    assert 'href="/retention"' in shown.text, "the header links the records manager here"
+    assert "<script>alert(1)</script>" not in shown.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown.text
+    no_token = await browser_client.post(
+        "/retention/decisions", data={"document_ids": filed[0]["id"], "decision": "destroy"}
+    )
+    assert no_token.status_code == 403
+    proposed = await browser_client.post(
+        "/retention/decisions",
+        data={"csrf_token": token, "document_ids": filed[0]["id"], "decision": "destroy"},
+    )
+    assert proposed.status_code == 303, proposed.text
+    listed = await browser_client.get("/retention", params={"state": "proposed"})
+    assert "You proposed this" in listed.text
+    bad = await browser_client.get("/retention", params={"as_of": "2026-13-01"})
+    assert bad.status_code == 422 and "real date" in bad.text
+
+
+async def test_holds_page_applies_and_lifts_a_hold(
+    store: Store,
+    records_manager: User,
+    case: dict[str, Any],
+    browser_client: httpx.AsyncClient,
+) -> None:
+    token = await pages_signed_in(browser_client, records_manager)
+
+    missing = await browser_client.post(
+        "/retention/holds", data={"csrf_token": token, "target": "case", "id": case["id"]}
+    )
+    assert missing.status_code == 422 and "Reason is required" in missing.text
+    applied = await browser_client.post(
+        "/retention/holds",
+        data={
+            "csrf_token": token,
+            "target": "case",
+            "id": case["id"],
+            "reason": "mappa",
+            "note": "<b>MAPPA</b> level 2",
+        },
+    )
+    assert applied.status_code == 303, applied.text
+    shown = await browser_client.get("/retention/holds")
+    assert "&lt;b&gt;MAPPA&lt;/b&gt; level 2" in shown.text
+    hold = await store.db["retention_holds"].find_one({})
+    assert hold is not None
+
+    lifted = await browser_client.post(
+        f"/retention/holds/{hold['_id']}/lift", data={"csrf_token": token, "lift-note": "Ended"}
+    )
+
+    assert lifted.status_code == 303
+    assert "No hold is in force" in (await browser_client.get("/retention/holds")).text
+
+
+async def test_retention_pages_are_refused_to_others(
+    caseworker: User, browser_client: httpx.AsyncClient
+) -> None:
+    await pages_signed_in(browser_client, caseworker)
+
+    refused = await browser_client.get("/retention")
+
+    assert refused.status_code == 403
+    assert 'href="/retention"' not in (await browser_client.get("/")).text

@@ -254,7 +254,8 @@ async def _check_cases(
         row = Row(line)
         data, row.problems = _present(cells, CASE_REQUIRED)
         fields = Fields(data)
-        fields.text("title", max_length=200)
+        # Presence was checked above; these say what is wrong with what is there.
+        fields.text("title", required=False, max_length=200)
         fields.text("team", required=False, max_length=64)
         row.problems += [f"{p.field} {p.message}" for p in fields.problems]
         number = data.get("nomis_number", "").upper()
@@ -345,8 +346,9 @@ async def _write_cases(
 async def keep_draft(store: Store, actor: Actor, kind: str, raw: bytes, filename: str) -> ObjectId:
     """The checked file, one per user and for an hour: a newer check replaces the last."""
     draft_id = ObjectId()
-    await store.db[DRAFTS].replace_one(
-        {"user_id": actor.id},
+    # A new id each time, so a page still showing the older check cannot import this one.
+    await store.db[DRAFTS].delete_many({"user_id": actor.id})
+    await store.db[DRAFTS].insert_one(
         {
             "_id": draft_id,
             "user_id": actor.id,
@@ -355,8 +357,7 @@ async def keep_draft(store: Store, actor: Actor, kind: str, raw: bytes, filename
             "csv": Binary(raw),
             "sha256": hashlib.sha256(raw).hexdigest(),
             "created_at": store.now(),
-        },
-        upsert=True,
+        }
     )
     return draft_id
 

@@ -16,7 +16,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from records import audit, users, validation
-from records.actors import Actor
+from records.actors import Actor, level_rank
 from records.errors import Conflict, InvalidInput, NotFound
 from records.paging import MAX_LIMIT, Page, every_page, page
 from records.policy import Action, allows, case_filter, require
@@ -154,6 +154,9 @@ async def _assignable(store: Store, case: dict[str, Any], username: str) -> str:
         raise InvalidInput.field("assignee", f"there is no active user named {username!r}")
     if user.get("team") != case["team"]:
         raise InvalidInput.field("assignee", f"{username} is not in team {case['team']}")
+    if level_rank(user["level"]) < level_rank("caseworker"):
+        # A viewer could not mark it done: the task would wait for nobody.
+        raise InvalidInput.field("assignee", f"{username} is a viewer, who cannot do casework")
     return str(user["username"])
 
 

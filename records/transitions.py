@@ -61,6 +61,8 @@ async def take(store: Store, actor: Actor, case_id: str, data: Any) -> dict[str,
     if not may_take_transition(actor, case, transition.level):
         raise Forbidden(f"{transition.label} needs a {transition.level} or above")
     _check_requirements(transition, reason=reason, on_date=on_date)
+    if on_date is not None:
+        _check_date(store, case, definition, transition, on_date)
     await _check_conditions(store, case, transition)
 
     calendar = await working_days.load(store)
@@ -78,6 +80,16 @@ async def take(store: Store, actor: Actor, case_id: str, data: Any) -> dict[str,
                     # When each state was reached, by the date the user gave if any:
                     # retention schedules start from them (an absolute discharge).
                     f"state_dates.{transition.target}": on_date or moment.date().isoformat(),
+                    **(
+                        {
+                            "last_event_date": {
+                                "date": on_date,
+                                "label": transition.date_label.lower(),
+                            }
+                        }
+                        if on_date
+                        else {}
+                    ),
                 },
                 "$inc": {"state_seq": 1},
             },
@@ -127,6 +139,27 @@ async def take(store: Store, actor: Actor, case_id: str, data: Any) -> dict[str,
         return updated
 
     return await store.transaction(apply)
+
+
+def _check_date(
+    store: Store, case: dict[str, Any], definition: Definition, transition: Transition, day: str
+) -> None:
+    """A date that makes sense: not yet to come, and not before the last date given.
+
+    A revocation dated next year, or a return to custody dated 1900 after a
+    revocation in 2026, would set deadlines that are meaningless or overdue
+    at once. Only dates people gave are compared: a move keyed days after
+    the event it records is normal.
+    """
+    today = store.now().astimezone(working_days.LONDON).date().isoformat()
+    what = transition.date_label.lower()
+    if day > today:
+        raise InvalidInput.field("date", f"the {what} cannot be later than today, {today}")
+    last = case.get("last_event_date")
+    if isinstance(last, dict) and day < last["date"]:
+        raise InvalidInput.field(
+            "date", f"the {what} cannot be before {last['date']}, the {last['label']} given before"
+        )
 
 
 def _check_requirements(transition: Transition, *, reason: str | None, on_date: str | None) -> None:

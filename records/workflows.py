@@ -118,6 +118,37 @@ def _code(value: Any, where: str) -> str:
     return value
 
 
+def _state(value: Any, states: dict[str, dict[str, Any]], where: str) -> str:
+    # A list or a map where a name belongs is as wrong as an unknown name.
+    if not isinstance(value, str) or value not in states:
+        shown = repr(value)[:60] if isinstance(value, str) else f"a {type(value).__name__}"
+        raise InvalidInput.field(where, f"{shown} is not a state")
+    return value
+
+
+def _states_named(
+    value: Any, states: dict[str, dict[str, Any]], where: str, *, required: bool
+) -> list[str]:
+    """A list of state names, each once, in the order given."""
+    if value is None and not required:
+        return []
+    if not isinstance(value, list) or (required and not value) or len(value) > len(states):
+        raise InvalidInput.field(where, f"must list states, each at most once, of {len(states)}")
+    named = [_state(s, states, where) for s in value]
+    if len(set(named)) != len(named):
+        raise InvalidInput.field(where, "names a state twice")
+    return named
+
+
+def _choices(value: Any, allowed: tuple[str, ...], where: str) -> list[str]:
+    listed = value if value is not None else []
+    if not isinstance(listed, list) or not all(isinstance(v, str) for v in listed):
+        raise InvalidInput.field(where, f"may list {', '.join(allowed)}")
+    if set(listed) - set(allowed) or len(set(listed)) != len(listed):
+        raise InvalidInput.field(where, f"may list {', '.join(allowed)}, each once")
+    return list(listed)
+
+
 def _text(value: Any, where: str, *, limit: int = 200) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise InvalidInput.field(where, f"must be text of 1 to {limit} characters")
@@ -156,26 +187,17 @@ def _transitions(value: Any, states: dict[str, dict[str, Any]]) -> list[dict[str
         if code in seen:
             raise InvalidInput.field(where, f"{code!r} is named twice")
         seen.add(code)
-        sources = item.get("from")
-        if not isinstance(sources, list) or not sources:
-            raise InvalidInput.field(f"{where}.from", "must list the states it leaves from")
+        sources = _states_named(item.get("from"), states, f"{where}.from", required=True)
         for source in sources:
-            if source not in states:
-                raise InvalidInput.field(f"{where}.from", f"{source!r} is not a state")
             if states[source]["terminal"]:
                 raise InvalidInput.field(f"{where}.from", f"{source!r} is terminal")
-        target = item.get("to")
-        if target not in states:
-            raise InvalidInput.field(f"{where}.to", f"{target!r} is not a state")
+        target = _state(item.get("to"), states, f"{where}.to")
         level = item.get("level", "caseworker")
-        if level not in LEVELS or level == "viewer":
+        if not isinstance(level, str) or level not in LEVELS or level == "viewer":
             raise InvalidInput.field(f"{where}.level", "must be caseworker, manager or admin")
-        requires = item.get("requires") or []
-        if not isinstance(requires, list) or set(requires) - set(REQUIREMENTS):
-            raise InvalidInput.field(f"{where}.requires", f"may list {', '.join(REQUIREMENTS)}")
-        conditions = item.get("conditions") or []
-        if not isinstance(conditions, list) or set(conditions) - set(CONDITIONS):
-            raise InvalidInput.field(f"{where}.conditions", f"may list {', '.join(CONDITIONS)}")
+        requires = _choices(item.get("requires"), tuple(REQUIREMENTS), f"{where}.requires")
+        conditions = _choices(item.get("conditions"), tuple(CONDITIONS), f"{where}.conditions")
+        date_label = item.get("date_label", "Date")
         out.append(
             {
                 "code": code,
@@ -185,7 +207,7 @@ def _transitions(value: Any, states: dict[str, dict[str, Any]]) -> list[dict[str
                 "level": level,
                 "requires": list(requires),
                 "conditions": list(conditions),
-                "date_label": _text(item.get("date_label") or "Date", f"{where}.date_label"),
+                "date_label": _text(date_label, f"{where}.date_label"),
             }
         )
     return out
@@ -200,16 +222,14 @@ def _timers(value: Any, states: dict[str, dict[str, Any]]) -> list[dict[str, Any
         where = f"timers[{number}]"
         if not isinstance(item, dict) or set(item) - allowed:
             raise InvalidInput.field(where, f"may hold only {', '.join(sorted(allowed))}")
-        state = item.get("on_enter")
-        if state not in states:
-            raise InvalidInput.field(f"{where}.on_enter", f"{state!r} is not a state")
+        state = _state(item.get("on_enter"), states, f"{where}.on_enter")
         due = Period.parse(item.get("due"), where=f"{where}.due")
         start = item.get("from", "entered")
         if start not in ("entered", "date"):
             raise InvalidInput.field(f"{where}.from", "must be entered or date")
-        done = item.get("done_on_enter") or []
-        if not isinstance(done, list) or any(s not in states for s in done):
-            raise InvalidInput.field(f"{where}.done_on_enter", "must list states")
+        done = _states_named(
+            item.get("done_on_enter"), states, f"{where}.done_on_enter", required=False
+        )
         out.append(
             {
                 "on_enter": state,
@@ -312,11 +332,14 @@ async def import_yaml(
     if len(text) > MAX_YAML_BYTES:
         raise InvalidInput(f"a workflow definition is at most {MAX_YAML_BYTES // 1024} KiB")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader, stricter
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
-        raise InvalidInput(f"the definition is not valid YAML{line}") from exc
+        problem = getattr(exc, "problem", None) if isinstance(exc, _RepeatedKey) else None
+        raise InvalidInput(f"the definition is not valid YAML{line}{problem or ''}") from exc
+    except RecursionError as exc:
+        raise InvalidInput("the definition is nested too deeply to be a workflow") from exc
     parsed = parse(data)
     if case_type is not None and parsed["case_type"] != case_type:
         raise InvalidInput.field(
@@ -344,6 +367,29 @@ async def import_yaml(
     return stored
 
 
+class _RepeatedKey(yaml.constructor.ConstructorError):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping.
+
+    The safe loader keeps the last of repeated keys, so a second "label:" or
+    "transitions:" further down would silently replace the first.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise _RepeatedKey(
+                    None, None, f": {key[:40]!r} is given twice", key_node.start_mark
+                )
+            seen.add(key if isinstance(key, str) else id(key_node))
+        return super().construct_mapping(node, deep=deep)
+
+
 def export_yaml(stored: dict[str, Any]) -> str:
     """The definition as YAML an administrator can edit and import again."""
     data = {
@@ -361,13 +407,13 @@ def export_yaml(stored: dict[str, Any]) -> str:
 
 
 async def list_definitions(store: Store, actor: Actor) -> list[dict[str, Any]]:
-    require(actor, Action.CASE_READ)
+    require(actor, Action.LISTS_READ)  # reference data, as the lists of values: internal only
     found = store.db[WORKFLOWS].find({}).sort([("case_type", 1), ("version", DESCENDING)])
     return [w async for w in found]
 
 
 async def get_version(store: Store, actor: Actor, case_type: str, version: int) -> dict[str, Any]:
-    require(actor, Action.CASE_READ)
+    require(actor, Action.LISTS_READ)  # reference data, as the lists of values: internal only
     stored = await store.db[WORKFLOWS].find_one({"case_type": case_type, "version": version})
     if stored is None:
         raise NotFound(f"there is no version {version} of the {case_type[:64]!r} workflow")

@@ -115,7 +115,7 @@ async def load(store: Store) -> Calendar:
 
 
 async def bank_holidays(store: Store, actor: Actor) -> list[dict[str, Any]]:
-    require(actor, Action.CASE_READ)
+    require(actor, Action.LISTS_READ)  # reference data, as the lists of values: internal only
     return [y async for y in store.db[BANK_HOLIDAYS].find({}).sort("_id", 1)]
 
 
@@ -130,15 +130,21 @@ async def set_year(store: Store, actor: Actor, year: int, data: Any) -> dict[str
     listed = data.get("days")
     if not isinstance(listed, list) or len(listed) > 30:
         raise InvalidInput.field("days", "must be a list of at most 30 {date, name}")
-    days = []
+    days: list[dict[str, str]] = []
     for number, entry in enumerate(listed, start=1):
         one = Fields(entry if isinstance(entry, dict) else {"date": None})
         day = one.date("date", required=True)
         name = one.text("name", max_length=100)
         one.check()
         assert day is not None and name is not None
-        if date.fromisoformat(day).year != year:
+        found = date.fromisoformat(day)
+        if found.year != year:
             raise InvalidInput.field("days", f"entry {number}: {day} is not in {year}")
+        if found.weekday() >= 5:
+            # A bank holiday falling at a weekend is moved to a weekday (a substitute day).
+            raise InvalidInput.field("days", f"entry {number}: {day} is a weekend day")
+        if any(d["date"] == day for d in days):
+            raise InvalidInput.field("days", f"entry {number}: {day} is listed twice")
         days.append({"date": day, "name": name})
     days.sort(key=lambda d: d["date"])
 

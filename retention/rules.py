@@ -184,6 +184,10 @@ def read_rule(data: Any, *, where: str = "") -> Rule:
     scope = _scope(data, record_class, fail)
     if record_class == "audit" and action != "destroy":
         fail("action", "audit events can only be destroyed when their time is up")
+    # The law on law-enforcement processing asks for logs of consultation to be kept.
+    days = {"days": 1.0, "months": 30.44, "years": 365.25}.get(unit or "", 0.0) * amount
+    if record_class == "audit" and unit is not None and round(days) < audit.MIN_KEEP_DAYS:
+        fail("amount", f"audit events are kept at least {audit.MIN_KEEP_DAYS} days")
     if problems:
         summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
         raise BadRule(f"the rule has invalid fields: {summary}", problems)

@@ -46,6 +46,16 @@ async def import_form(request: Request) -> Response:
 
 async def check_file(request: Request) -> Response:
     """The dry run: every row's outcome, and the file kept for the real run."""
+    try:
+        return await _check_file(request)
+    except (TooLarge, MalformedInput) as exc:
+        # Refused before the form was read: shown on the form, not as an error page.
+        errors = FormErrors()
+        errors.add("file", sentence(exc.detail))
+        return await _form_page(request, errors, {})
+
+
+async def _check_file(request: Request) -> Response:
     signed_in = await session.signed_in(request)
     actor = signed_in.actor
     _may_import(actor)

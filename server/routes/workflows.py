@@ -89,9 +89,9 @@ async def migrate_workflow(request: Request) -> Response:
     return JSONResponse(done)
 
 
-def _version(raw: str) -> int:
+def _version(raw: str, *, field: str = "version") -> int:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
-        raise InvalidInput.field("version", f"must be a whole number, not {raw[:20]!r}")
+        raise InvalidInput.field(field, f"must be a whole number, not {raw[:20]!r}")
     return int(raw)
 
 
@@ -118,7 +118,7 @@ async def set_bank_holidays(request: Request) -> Response:
       422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
-    year = _version(request.path_params["year"])
+    year = _version(request.path_params["year"], field="year")
     saved = await working_days.set_year(
         services(request).store, actor, year, await read_json(request)
     )

@@ -210,6 +210,20 @@ async def test_bad_rules_and_dates_get_clear_errors(admin: User, records_manager
     )
     assert unknown.status_code == 422
     assert "'sunrise' is not a trigger" in unknown.json()["detail"]
+    short_audit = await admin.client.post(
+        "/retention/rules",
+        json={
+            "code": "audit-short",
+            "title": "Audit for a month",
+            "record_class": "audit",
+            "trigger": "event_date",
+            "amount": 30,
+            "unit": "days",
+            "action": "destroy",
+        },
+    )
+    assert short_audit.status_code == 422
+    assert "kept at least 183 days" in short_audit.json()["detail"]
     by_manager = await records_manager.client.post("/retention/rules", json={})
     assert by_manager.status_code == 403
 

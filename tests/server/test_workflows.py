@@ -97,8 +97,9 @@ def test_working_days_skip_weekends_and_bank_holidays() -> None:
 
 
 async def test_return_to_custody_before_christmas_sets_the_dossier_deadline_after_it(
-    manager: User, offender: dict[str, Any]
+    clock: Clock, manager: User, offender: dict[str, Any]
 ) -> None:
+    clock.at = datetime(2026, 12, 24, 15, tzinfo=UTC)  # keyed on Christmas Eve afternoon
     case = await new_case(manager, offender["id"], "recall")
     for code, body in (
         ("assess", {}),
@@ -119,7 +120,7 @@ async def test_timer_task_met_missed_and_cancelled(
     met = await new_case(manager, offender["id"], "recall")
     missed = await new_case(manager, offender["id"], "recall")
     await take(manager, met["id"], "assess")
-    await take(manager, met["id"], "revoke", date="2026-12-03")
+    await take(manager, met["id"], "revoke", date="2026-03-02")
     clock.advance(hours=30)
     await take(manager, missed["id"], "assess")
     await take(manager, missed["id"], "stop", reason="Risk managed in the community")
@@ -133,8 +134,8 @@ async def test_timer_task_met_missed_and_cancelled(
 
     ended = await new_case(manager, offender["id"], "recall")
     await take(manager, ended["id"], "assess")
-    await take(manager, ended["id"], "revoke", date="2026-12-03")
-    await take(manager, ended["id"], "return_to_custody", date="2026-12-03")
+    await take(manager, ended["id"], "revoke", date="2026-03-02")
+    await take(manager, ended["id"], "return_to_custody", date="2026-03-02")
     rescinded = await take(manager, ended["id"], "rescind", reason="Charge dropped")
     assert rescinded.json()["deadlines"] == []
     cancelled = await store.db["tasks"].find_one(
@@ -159,8 +160,9 @@ async def test_two_people_taking_a_transition_at_once_one_wins(
 
 
 async def test_conditions_name_what_is_missing(
-    store: Store, manager: User, offender: dict[str, Any]
+    store: Store, clock: Clock, manager: User, offender: dict[str, Any]
 ) -> None:
+    clock.at = datetime(2026, 12, 3, 10, tzinfo=UTC)
     case = await new_case(manager, offender["id"], "recall")
     for code, body in (
         ("assess", {}),
@@ -334,6 +336,60 @@ async def test_only_administrators_import_workflows_or_set_bank_holidays(
     assert wrong_year.status_code == 422
 
 
+async def test_bad_bank_holidays_are_refused_by_name(make_user: MakeUser) -> None:
+    admin = await make_user("admin", team="hq")
+
+    def days(*dates: str) -> dict[str, Any]:
+        return {"days": [{"date": d, "name": "Holiday"} for d in dates]}
+
+    weekend = await admin.client.put("/bank-holidays/2027", json=days("2027-06-05"))
+    twice = await admin.client.put("/bank-holidays/2027", json=days("2027-06-07", "2027-06-07"))
+    not_a_year = await admin.client.put("/bank-holidays/abc", json=days())
+
+    assert weekend.status_code == 422 and "2027-06-05 is a weekend day" in weekend.json()["detail"]
+    assert twice.status_code == 422 and "listed twice" in twice.json()["detail"]
+    assert not_a_year.status_code == 422
+    assert not_a_year.json()["errors"][0]["field"] == "year"
+
+
+async def test_a_task_is_not_given_to_a_viewer(
+    manager: User, make_user: MakeUser, offender: dict[str, Any]
+) -> None:
+    viewer = await make_user("viewer")
+    case = await new_case(manager, offender["id"], "recall")
+
+    given = await manager.client.post(
+        f"/cases/{case['id']}/tasks",
+        json={"title": "Chase the OASys", "due": "2026-12-30", "assignee": viewer.username},
+    )
+
+    assert given.status_code == 422 and "is a viewer" in given.json()["detail"]
+
+
+async def test_workflow_yaml_of_the_wrong_shape_is_refused_naming_the_place(
+    make_user: MakeUser,
+) -> None:
+    admin = await make_user("admin", team="hq")
+    text = (workflows.DEFAULTS / "recall.yaml").read_text()
+    nested = text.replace("from: [received]", "from: [[received]]", 1)
+    timer = text.replace("on_enter: received", "on_enter: [received]", 1)
+    twice = text.replace("label: ", "label: First\nlabel: ", 1)
+    deep = "[" * 5000 + "]" * 5000
+
+    answers = [
+        await admin.client.post(
+            "/workflows/recall", content=body, headers={"Content-Type": "application/yaml"}
+        )
+        for body in (nested, timer, twice, deep)
+    ]
+
+    assert [a.status_code for a in answers] == [422, 422, 422, 422]
+    assert "a list is not a state" in answers[0].json()["detail"]
+    assert "on_enter" in answers[1].json()["detail"]
+    assert "is given twice" in answers[2].json()["detail"]
+    assert "nested too deeply" in answers[3].json()["detail"]
+
+
 async def test_tasks_by_hand_listed_done_and_exported(
     manager: User, caseworker: User, make_user: MakeUser, offender: dict[str, Any]
 ) -> None:
@@ -384,3 +440,23 @@ async def test_the_sweep_marks_tasks_overdue_once_as_their_time_passes(
     assert marked is not None and marked["overdue"] is True
     assert [t["title"] for t in listed.json()["items"]] == ["Assess the recall request"]
     assert listed.json()["items"][0]["overdue"] is True
+
+
+async def test_transition_dates_must_not_be_to_come_nor_before_the_last_date_given(
+    clock: Clock, manager: User, offender: dict[str, Any]
+) -> None:
+    clock.at = datetime(2026, 12, 4, 10, tzinfo=UTC)
+    case = await new_case(manager, offender["id"], "recall")
+    await take(manager, case["id"], "assess")
+
+    ahead = await take(manager, case["id"], "revoke", date="2030-01-01")
+    revoked = await take(manager, case["id"], "revoke", date="2026-12-01")
+    too_early = await take(manager, case["id"], "return_to_custody", date="1900-01-01")
+    in_custody = await take(manager, case["id"], "return_to_custody", date="2026-12-01")
+
+    assert ahead.status_code == 422
+    assert "cannot be later than today, 2026-12-04" in ahead.json()["detail"]
+    assert revoked.status_code == 200
+    assert too_early.status_code == 422
+    assert "cannot be before 2026-12-01, the date of revocation given" in too_early.json()["detail"]
+    assert in_custody.status_code == 200, in_custody.text

@@ -135,3 +135,19 @@ async def test_caseworker_imports_offenders_in_the_browser(
     await browsing.check("imported")
 
     assert await store.db["offenders"].count_documents({"created_by": "web-importer"}) == 2
+
+
+async def test_checking_again_replaces_the_last_check_and_a_large_file_is_refused_on_the_form(
+    store: Store, browser_client: httpx.AsyncClient, caseworker: User
+) -> None:
+    token = await pages_signed_in(browser_client, caseworker)
+
+    first = await check(browser_client, token, GOOD_OFFENDERS.encode())
+    second = await check(browser_client, token, GOOD_OFFENDERS.encode())
+    stale = await browser_client.post(import_action(first.text), data={"csrf_token": token})
+    large = await check(browser_client, token, b"family_name\n" + b"x" * (3 * 1024 * 1024))
+
+    assert second.status_code == 200 and "All 2 rows can be imported" in second.text
+    assert stale.status_code == 404  # only the newest check can be imported
+    assert await store.db["import_drafts"].count_documents({}) == 1
+    assert large.status_code == 422 and "at most 2 MiB" in large.text

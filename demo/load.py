@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from demo import formats
 from demo.errors import DemoError
 from demo.plan import MARKER, CasePlan, DocumentPlan, OffenderPlan, offender_plans
 from demo.prose import Thread, compose
-from demo.schedule import schedule
+from demo.schedule import at, backdating, count_deadlines, opened, schedule
 from demo.staff import Staff, ensure_staff
 from dossier_builder.build import DossierWorker
 from dossier_builder.errors import DossierError
@@ -34,6 +35,7 @@ from records import access, cases, documents, files, jobs, locks, offenders, ver
 from records.actors import Actor
 from records.errors import Duplicate, InvalidInput
 from records.store import Store
+from records.working_days import LONDON
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +65,8 @@ class LoadSummary:
     with_documents: int
     created: Counter[str] = field(default_factory=Counter)
     formats: Counter[str] = field(default_factory=Counter)
-    milestones: Counter[str] = field(default_factory=Counter)
+    # The workflow's deadlines on file after the load: due, overdue and met.
+    deadlines: Counter[str] = field(default_factory=Counter)
     # Offenders skipped because their NOMS number already belongs to someone else.
     clashes: int = 0
     notes: list[str] = field(default_factory=list)
@@ -106,13 +109,34 @@ class Loader:
         summary.created["users"] += staff.created
 
         started = time.monotonic()
+        with backdating(self.store):
+            await self._offenders(count, staff, summary, with_documents=with_documents)
+        summary.deadlines.update(await count_deadlines(self.store))
+
+        logger.info(
+            "demo.loaded",
+            extra={
+                "seed": self.seed,
+                "offenders": count,
+                "created": dict(summary.created),
+                "seconds": round(time.monotonic() - started, 1),
+            },
+        )
+        return summary
+
+    async def _offenders(
+        self, count: int, staff: Staff, summary: LoadSummary, *, with_documents: int
+    ) -> None:
+        today = self.store.now().astimezone(LONDON).date()
         done = 0
         slots = asyncio.Semaphore(IN_FLIGHT)
 
         async def one(plan: OffenderPlan) -> None:
             nonlocal done
             try:
-                await self._offender(plan, staff, summary, documents=plan.index < with_documents)
+                await self._offender(
+                    plan, staff, summary, today, documents=plan.index < with_documents
+                )
             finally:
                 slots.release()
             done += 1
@@ -129,19 +153,14 @@ class Loader:
             # The first failure is the one to report; the others were cancelled by it.
             raise failed.exceptions[0] from None
 
-        logger.info(
-            "demo.loaded",
-            extra={
-                "seed": self.seed,
-                "offenders": count,
-                "created": dict(summary.created),
-                "seconds": round(time.monotonic() - started, 1),
-            },
-        )
-        return summary
-
     async def _offender(
-        self, plan: OffenderPlan, staff: Staff, summary: LoadSummary, *, documents: bool
+        self,
+        plan: OffenderPlan,
+        staff: Staff,
+        summary: LoadSummary,
+        today: date,
+        *,
+        documents: bool,
     ) -> None:
         who = plan.person
         # Found by PNC ID, then checked: the embedded database scans the whole collection
@@ -165,7 +184,7 @@ class Loader:
             return
 
         for case in plan.cases:
-            await self._case(plan, case, found, staff, summary, documents=documents)
+            await self._case(plan, case, found, staff, summary, today, documents=documents)
 
     async def _case(
         self,
@@ -174,6 +193,7 @@ class Loader:
         offender: dict[str, Any],
         staff: Staff,
         summary: LoadSummary,
+        today: date,
         *,
         documents: bool,
     ) -> None:
@@ -183,27 +203,31 @@ class Loader:
         )
         fresh = record is None
         if record is None:
-            record = await cases.create_case(
-                self.store,
-                actor,
-                {
-                    "offender_id": str(offender["_id"]),
-                    "case_type": case.case_type,
-                    "title": case.title,
-                    "team": case.team,
-                },
-            )
+            with at(opened(case, today)):
+                record = await cases.create_case(
+                    self.store,
+                    actor,
+                    {
+                        "offender_id": str(offender["_id"]),
+                        "case_type": case.case_type,
+                        "title": case.title,
+                        "team": case.team,
+                    },
+                )
             summary.created["cases"] += 1
-        await schedule(self.store, actor, record, case, summary.milestones, fresh=fresh)
-        if not documents:
-            return
 
-        for document in case.documents:
-            await self._document(plan, case, document, record, actor, summary)
-        if case.external:
-            await self._associate(record, staff.external, actor, summary)
-        if case.dossier_template:
-            await self._dossier(case, record, actor, summary)
+        if documents:
+            for document in case.documents:
+                await self._document(plan, case, document, record, actor, summary)
+            if case.external:
+                await self._associate(record, staff.external, actor, summary)
+            if case.dossier_template:
+                await self._dossier(case, record, actor, summary)
+        # After the documents: some moves need them filed, or a dossier built. Only a
+        # case this load opened is moved, so a second load changes nothing.
+        if fresh:
+            moved = await schedule(self.store, staff, record, case, today=today)
+            summary.created["transitions"] += len(moved)
 
     async def _document(
         self,

@@ -31,12 +31,12 @@ MARKER = "demo_key"
 
 @dataclass(frozen=True)
 class Milestone:
-    """A date a case works to, for workflows to turn into a deadline (issue 8).
+    """A date a case works to, counted from the day of loading.
 
-    There are no workflows yet, so nothing sets these: demo.schedule counts
-    them. With issue 8 it sets a deadline at the day of loading plus days_from_today,
-    so a deadline due in a week stays due in a week whenever the set is
-    loaded; met says whether the work is already done.
+    A deadline due in a week stays due in a week whenever the set is loaded:
+    demo.schedule times a case's moves through its workflow so that the
+    deadline its workflow sets falls on the case's deadline milestone. met
+    says whether the work was done by then.
     """
 
     name: str
@@ -78,8 +78,11 @@ class CasePlan:
     facts: CaseFacts
     documents: tuple[DocumentPlan, ...]
     milestones: tuple[Milestone, ...]
-    # Where issue 8's workflow should put the case, in words, until states exist.
-    stage: str
+    # The milestone the workflow's deadline for the case falls on (demo.schedule).
+    deadline: Milestone
+    # The workflow states the case should stand in, the first its documents allow
+    # (records/workflow_defaults).
+    stages: tuple[str, ...]
     external: bool = False
     dossier_template: str | None = None
 
@@ -128,6 +131,8 @@ def _case(offender: OffenderPlan, case_type: str, *, years_ago: int) -> CasePlan
     closed = years_ago > 0
     featured = offender.index == 0
     documents = _DOCUMENTS[case_type](rng, facts, featured=featured, closed=closed)
+    milestones = _milestones(rng, case_type, closed=closed, featured=featured)
+    deadline = next(m for m in milestones if m.name == _DEADLINES[case_type])
     return CasePlan(
         key=key,
         case_type=case_type,
@@ -135,8 +140,9 @@ def _case(offender: OffenderPlan, case_type: str, *, years_ago: int) -> CasePlan
         team=TEAMS[case_type],
         facts=facts,
         documents=tuple(documents),
-        milestones=_milestones(rng, case_type, closed=closed, featured=featured),
-        stage="Concluded" if closed else _STAGES[case_type],
+        milestones=milestones,
+        deadline=deadline,
+        stages=_stages(case_type, closed=closed, met=deadline.met),
         external=featured,
         dossier_template="parole_review" if featured and case_type == "parole_review" else None,
     )
@@ -147,11 +153,37 @@ _TITLES = {
     "parole_review": "Parole review {year}",
     "mental_health": "Restricted patient: tribunal {year}",
 }
+# A case stands in the first of its states that the workflow lets it reach. Serving a
+# recall dossier and disclosing a parole dossier need a dossier built, which only the
+# featured parole review has: the other cases wait in the state before.
 _STAGES = {
-    "recall": "Awaiting Part B",
-    "parole_review": "Dossier served",
-    "mental_health": "Tribunal listed",
+    "recall": ("awaiting_part_b", "dossier_preparation"),
+    "parole_review": ("disclosed", "collecting_reports"),
+    "mental_health": ("tribunal_listed",),
 }
+# A met deadline has moved the case on to the state that met it.
+_MET_STAGES = {
+    "recall": (),  # serving the dossier meets it, which _STAGES already asks for
+    "parole_review": ("referred",),
+    "mental_health": ("conditionally_discharged",),
+}
+# A case of two years ago ended; the states that need a dossier give way to the others.
+_CLOSED_STAGES = {
+    "recall": ("closed", "rescinded"),
+    "parole_review": ("final", "withdrawn"),
+    "mental_health": ("absolutely_discharged",),
+}
+# The milestone the case's workflow deadline stands for: serving the recall dossier,
+# representations on the disclosed parole dossier, the statement to the tribunal.
+_DEADLINES = {"recall": "recall_dossier", "parole_review": "reports", "mental_health": "statement"}
+
+
+def _stages(case_type: str, *, closed: bool, met: bool) -> tuple[str, ...]:
+    if closed:
+        return _CLOSED_STAGES[case_type]
+    if met:
+        return _MET_STAGES[case_type] + _STAGES[case_type]
+    return _STAGES[case_type]
 
 
 def _on(facts: CaseFacts, name: str, shift: int = 0) -> date:
@@ -298,6 +330,8 @@ def _milestones(
     found = []
     for number, (name, label, earliest, latest) in enumerate(_MILESTONES[case_type]):
         days = rng.randint(earliest, latest)
+        if featured and number == 1:
+            days = rng.randint(1, 6)  # and one due within the week, for the home page
         if closed:
             found.append(Milestone(name, label, days - 730, met=True))
             continue

@@ -33,9 +33,13 @@ def describe(summary: LoadSummary) -> list[str]:
             f"  {summary.clashes} offenders skipped: their NOMS numbers belong to other people"
         )
     lines += [f"  {note}" for note in summary.notes]
-    due = summary.milestones
+    if made["transitions"]:
+        lines.append(
+            f"  {made['transitions']} workflow transitions taken to bring cases up to date"
+        )
+    due = summary.deadlines
     lines.append(
-        f"  case deadlines, for workflows to set: {due['due']} due, {due['overdue']} overdue, "
+        f"  workflow deadlines on file: {due['due']} due, {due['overdue']} overdue, "
         f"{due['met']} met"
     )
 

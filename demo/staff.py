@@ -42,6 +42,7 @@ CASEWORKERS = {"ppcs-recall": "demo-caseworker", "ppcs-parole": "demo-parole", "
 @dataclass(frozen=True)
 class Staff:
     caseworkers: dict[str, Actor]  # by team
+    admin: Actor
     external: Actor
     created: int
 
@@ -73,6 +74,7 @@ async def ensure_staff(store: Store) -> Staff:
 
     return Staff(
         caseworkers={team: actors[name] for team, name in CASEWORKERS.items()},
+        admin=actors["demo-admin"],
         external=actors["demo-panel"],
         created=created,
     )

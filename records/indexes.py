@@ -58,6 +58,10 @@ _INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("family_name", ASCENDING)]),
         IndexModel([("pnc_number", ASCENDING)]),
         IndexModel([("cro_number", ASCENDING)]),
+        # The offender search (records.offenders.search_keys): plain indexes, as the
+        # embedded database plans none of its queries on the partial one above.
+        IndexModel([(offenders.SEARCH_NAMES, ASCENDING)]),
+        IndexModel([(offenders.SEARCH_IDS, ASCENDING)]),
     ],
     CASES: [
         IndexModel([("offender_id", ASCENDING)]),
@@ -129,6 +133,7 @@ _INDEXES: dict[str, list[IndexModel]] = {
 async def ensure_indexes(store: Store) -> None:
     for collection, models in _INDEXES.items():
         await store.db[collection].create_indexes(models)
+    await offenders.backfill_search_keys(store)
     await vocabulary.seed(store)
     await workflows.seed(store)
     await working_days.seed(store)

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from records import audit
 from records.actors import Actor
 from records.errors import Duplicate, Forbidden, InvalidInput, NotFound
-from records.paging import Page, page
+from records.paging import Page, check_limit, decode_cursor, encode_cursor, page
 from records.policy import Action, require
 from records.store import Store, iso, parse_id
 from records.validation import Fields
+
+logger = logging.getLogger(__name__)
 
 OFFENDERS = "offenders"
 
@@ -27,6 +30,10 @@ IDENTIFIERS = ("nomis_number", "pnc_number", "cro_number", "prison_number", "crn
 # The dates retention schedules start from (retention.rules triggers); each may be unknown.
 LIFE_DATES = ("date_of_death", "sentence_expiry_date", "licence_expiry_date")
 FIELDS = {"family_name", "given_names", "date_of_birth", "aliases", *IDENTIFIERS, *LIFE_DATES}
+# Search keys kept on each record (search_keys): name words casefolded, identifiers as stored.
+SEARCH_NAMES = "search_names"
+SEARCH_IDS = "search_ids"
+SEARCH_KEYS = (SEARCH_NAMES, SEARCH_IDS)
 
 
 # Nobody on licence today was born before this; a typo such as 0985 is caught.
@@ -67,8 +74,27 @@ def _read(data: Any, *, partial: bool, today: date) -> dict[str, Any]:
 
 
 def new_offender_record(data: Any, *, today: date) -> dict[str, Any]:
-    """An offender's fields as they would be stored, every rule checked."""
-    return {k: v for k, v in _read(data, partial=False, today=today).items() if v is not None}
+    """An offender's fields as they would be stored, every rule checked, with their search keys."""
+    record = {k: v for k, v in _read(data, partial=False, today=today).items() if v is not None}
+    return record | search_keys(record)
+
+
+def search_keys(record: dict[str, Any]) -> dict[str, list[str]]:
+    """What the offender is found by: each word of their names and aliases, their identifiers.
+
+    Kept on the record, and indexed, because the embedded database answers a
+    case-insensitive regular expression by scanning every offender: a prefix
+    of a normalised word is a range on an index, an identifier an equality.
+    """
+    texts = [record.get("family_name"), record.get("given_names"), *record.get("aliases", [])]
+    names = {word for text in texts if text for word in _normalised(text).split()}
+    identifiers = {record[name] for name in IDENTIFIERS if record.get(name)}
+    return {SEARCH_NAMES: sorted(names), SEARCH_IDS: sorted(identifiers)}
+
+
+def _normalised(text: str) -> str:
+    # casefold, not lower: the same rule for the record and the query, Unicode's.
+    return text.casefold()
 
 
 def _set_and_unset(changes: dict[str, Any]) -> dict[str, Any]:
@@ -132,11 +158,12 @@ async def update_offender(
     if not changes:
         return current  # nothing would change: no new revision, no event
 
+    update = _set_and_unset(changes)
+    changed = {k: v for k, v in {**current, **changes}.items() if v is not None}
+    update.setdefault("$set", {}).update(search_keys(changed))
     try:
         updated = await store.db[OFFENDERS].find_one_and_update(
-            {"_id": oid},
-            _set_and_unset(changes),
-            return_document=ReturnDocument.AFTER,
+            {"_id": oid}, update, return_document=ReturnDocument.AFTER
         )
     except DuplicateKeyError as exc:
         raise Duplicate("an offender with that NOMS number already exists") from exc
@@ -149,10 +176,10 @@ async def update_offender(
     return updated
 
 
-# Longer than any real name or identifier, and short enough that the patterns
-# built from it stay within the database's limit on regular expressions.
+# Longer than any real name or identifier.
 MAX_QUERY = 200
 MAX_WORD = 64
+BACKFILL_BATCH = 1000
 
 
 async def search_offenders(
@@ -164,36 +191,87 @@ async def search_offenders(
     cursor: str | None,
     born: str | None = None,
 ) -> Page:
-    """Match names and aliases by prefix, identifiers exactly (case-insensitive).
+    """Match words of names and aliases by prefix, identifiers exactly (case-insensitive).
 
     born, a date as YYYY-MM-DD, keeps only the people born that day.
     """
     require(actor, Action.OFFENDER_READ, what="offender")
-    clauses: list[dict[str, Any]] = []
-    if q and q.strip():
-        words = q.strip().split()
-        if len(q) > MAX_QUERY or any(len(word) > MAX_WORD for word in words):
-            raise InvalidInput.field(
-                "q", f"must be at most {MAX_QUERY} characters, words at most {MAX_WORD}"
-            )
-        clauses.extend(_word_clause(w) for w in words[:5])
-    if born:
-        clauses.append({"date_of_birth": born})
-    query: dict[str, Any] = {"$and": clauses} if clauses else {}
-    return await page(store.db[OFFENDERS], query, limit=limit, cursor=cursor)
+    words = q.split() if q else []
+    if words and (len(q or "") > MAX_QUERY or any(len(word) > MAX_WORD for word in words)):
+        raise InvalidInput.field(
+            "q", f"must be at most {MAX_QUERY} characters, words at most {MAX_WORD}"
+        )
+    base: dict[str, Any] = {"date_of_birth": born} if born else {}
+    if not words:
+        return await page(store.db[OFFENDERS], base, limit=limit, cursor=cursor)
+    return await _matching(store, words[:5], base, limit=limit, cursor=cursor)
 
 
-def _word_clause(word: str) -> dict[str, Any]:
-    prefix = {"$regex": "^" + re.escape(word), "$options": "i"}
-    exact = word.upper()
-    return {
-        "$or": [
-            {"family_name": prefix},
-            {"given_names": {"$regex": r"(^|\s)" + re.escape(word), "$options": "i"}},
-            {"aliases": prefix},
-            *({name: exact} for name in IDENTIFIERS),
-        ]
-    }
+async def _matching(
+    store: Store, words: list[str], base: dict[str, Any], *, limit: int | None, cursor: str | None
+) -> Page:
+    """Offenders matching every word, in _id order, a page at a time.
+
+    The longest word is looked up through the indexes on the search keys (its
+    name prefix as a range, as an identifier by equality); any other word is
+    checked on what that finds. Each query is one flat filter: SecantusDB
+    plans no index for a filter with a top-level operator such as $or or $and.
+    """
+    size = check_limit(limit)
+    primary = max(words, key=len)
+    others = list(words)
+    others.remove(primary)
+    if cursor:
+        base = base | {"_id": {"$gt": decode_cursor(cursor)}}
+
+    found: dict[ObjectId, dict[str, Any]] = {}
+    for clause in ({SEARCH_NAMES: _prefix_range(primary)}, {SEARCH_IDS: primary.upper()}):
+        matches = store.db[OFFENDERS].find(clause | base).sort("_id", 1)
+        if not others:
+            # Alone, the word's own matches are the answer: the database pages them.
+            matches = matches.limit(size + 1)
+        async for offender in matches:
+            if all(_matches_word(offender, word) for word in others):
+                found[offender["_id"]] = offender
+
+    ordered = [found[key] for key in sorted(found)][: size + 1]
+    items = ordered[:size]
+    return Page(items, encode_cursor(items[-1]["_id"]) if len(ordered) > size else None)
+
+
+def _prefix_range(word: str) -> dict[str, str]:
+    """The search keys that start with word: from it up to the next string of its length.
+
+    BSON compares strings by their UTF-8 bytes, which order as code points do.
+    """
+    start = _normalised(word)
+    last = ord(start[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:  # no string holds a lone surrogate: skip past them
+        last = 0xE000
+    if last > 0x10FFFF:
+        return {"$gte": start}
+    return {"$gte": start, "$lt": start[:-1] + chr(last)}
+
+
+def _matches_word(offender: dict[str, Any], word: str) -> bool:
+    prefix = _normalised(word)
+    return word.upper() in offender.get(SEARCH_IDS, []) or any(
+        name.startswith(prefix) for name in offender.get(SEARCH_NAMES, [])
+    )
+
+
+async def backfill_search_keys(store: Store) -> int:
+    """Give offenders filed before search keys existed theirs, in bulk; how many were missing."""
+    missing = store.db[OFFENDERS].find({SEARCH_NAMES: {"$exists": False}})
+    updates = [
+        UpdateOne({"_id": offender["_id"]}, {"$set": search_keys(offender)})
+        async for offender in missing
+    ]
+    for start in range(0, len(updates), BACKFILL_BATCH):
+        await store.db[OFFENDERS].bulk_write(updates[start : start + BACKFILL_BATCH], ordered=False)
+    if updates:
+        logger.info("offenders.search_keys_backfilled", extra={"offenders": len(updates)})
+    return len(updates)
 
 
 def offender_summary(offender: dict[str, Any]) -> dict[str, Any]:

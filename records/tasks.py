@@ -86,20 +86,21 @@ async def follow_transition(
 ) -> None:
     """Close the timer tasks the move meets, and cancel the rest when the case ends."""
     now = store.now()
-    meets = {
-        "case_id": case["_id"],
-        "state": "open",
-        "timer": {"$ne": None},
-        "$or": [
-            {"timer.done_on_enter": entered},
-            {"timer.done_on_enter": [], "timer.set_on": left},
-        ],
-    }
+    mine = {"case_id": case["_id"], "state": "open"}
+    # Two flat filters rather than one $or: SecantusDB plans no index for a filter
+    # with a top-level operator, and would scan every task of every case.
+    meets = (
+        {"timer.done_on_enter": entered},
+        {"timer.done_on_enter": [], "timer.set_on": left},
+    )
     closing = {"state": "done", "closed_at": now, "closed_by": by}
     for outcome, due in (("met", {"$gte": now}), ("missed", {"$lt": now})):
-        await store.db[TASKS].update_many(
-            {**meets, "due_at": due}, {"$set": {**closing, "outcome": outcome}}, session=session
-        )
+        for met_by in meets:
+            await store.db[TASKS].update_many(
+                mine | met_by | {"due_at": due},
+                {"$set": {**closing, "outcome": outcome}},
+                session=session,
+            )
     if terminal:
         await store.db[TASKS].update_many(
             {"case_id": case["_id"], "state": "open", "timer": {"$ne": None}},

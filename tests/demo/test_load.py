@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from records import offenders, users
 from records.actors import SYSTEM
 from records.indexes import ensure_indexes
 from records.store import Store
+from records.tasks import DUE_SOON
 from search.index import TantivyIndex
 from search.texts import load_texts
 from search.worker import ExtractionSettings, Worker, ensure_search_indexes
@@ -34,7 +36,16 @@ from tests.search.conftest import settle
 SEED = 2026
 # Offender 0 has a recall case and a parole review, offender 1 a restricted patient's case.
 OFFENDERS = 2
-COLLECTIONS = ("offenders", "cases", "documents", "users", "teams", "associations", "fs.files")
+COLLECTIONS = (
+    "offenders",
+    "cases",
+    "documents",
+    "users",
+    "teams",
+    "associations",
+    "tasks",
+    "fs.files",
+)
 
 
 @dataclass
@@ -79,6 +90,37 @@ async def test_demo_load_gives_the_same_records_and_files_for_the_same_seed(
     assert made["offenders"] == OFFENDERS and made["cases"] == 3 and made["dossiers"] == 1
     assert made["locks"] == 1 and made["associations"] == 2 and made["shared"] > 0
     assert made["versions"] > made["documents"] > 15
+
+
+async def test_demo_cases_stand_in_their_workflow_states_with_deadlines_of_every_kind(
+    loaded: tuple[Loaded, Loaded],
+) -> None:
+    first, _ = loaded
+    store = first.store
+    now = datetime.now(UTC)
+
+    states = {c["title"]: c["state"] async for c in store.db["cases"].find({})}
+    found = [t async for t in store.db["tasks"].find({})]
+    overdue = [t for t in found if t["state"] == "open" and t["due_at"] < now]
+    due_soon = [t for t in found if t["state"] == "open" and now <= t["due_at"] < now + DUE_SOON]
+    met = [t for t in found if t["outcome"] == "met"]
+
+    # The recall waits for its dossier, the parole review's dossier is disclosed.
+    assert states["Parole review 2026"] == "disclosed"
+    assert "dossier_preparation" in states.values()
+    assert len(set(states.values())) == 3
+    assert overdue and due_soon and met
+    assert {t["title"] for t in overdue} >= {"Serve the recall dossier"}
+    assert first.summary.deadlines == {
+        "due": sum(t["state"] == "open" and t["due_at"] >= now for t in found),
+        "overdue": len(overdue),
+        "met": len(met),
+    }
+    assert "workflow deadlines on file: " in "\n".join(describe(first.summary))
+    # Each move is in the audit trail, dated before the load.
+    moves = [e async for e in store.db["audit"].find({"action": "case.transition"})]
+    assert len(moves) == first.summary.created["transitions"] >= 6
+    assert all(e["at"] < now - timedelta(hours=1) for e in moves)
 
 
 async def test_demo_load_again_adds_nothing(loaded: tuple[Loaded, Loaded]) -> None:
@@ -172,8 +214,24 @@ async def _records(store: Store) -> dict[str, Any]:
             key=lambda o: o["nomis_number"],
         ),
         "cases": sorted(
-            (offenders[c["offender_id"]], c["title"], c["case_type"], c["team"], c["created_by"])
+            (
+                offenders[c["offender_id"]],
+                c["title"],
+                c["case_type"],
+                c["team"],
+                c["created_by"],
+                c["state"],
+                c["state_seq"],
+                c.get("ended"),
+            )
             for c in cases.values()
+        ),
+        "tasks": sorted(
+            [
+                (cases[t["case_id"]]["title"], t["title"], t["state"], t["outcome"])
+                async for t in store.db["tasks"].find({})
+            ],
+            key=repr,
         ),
         "documents": sorted(
             [

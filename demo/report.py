@@ -49,7 +49,8 @@ def describe(summary: LoadSummary) -> list[str]:
         lines.append(f"  {member.username:16} {who:22} team {member.team}")
     lines += [
         "  set one with `ppud users set-password NAME --password-stdin`; each user then enrols",
-        "  an authenticator app at their first sign-in",
+        "  an authenticator app at their first sign-in; until an administrator has one,",
+        "  `ppud serve` prints a set-up link for your own administrator",
     ]
     if made["versions"]:
         lines.append(

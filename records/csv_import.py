@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -129,7 +128,7 @@ async def import_csv(store: Store, actor: Actor, kind: str, raw: bytes, *, dry_r
         raise ImportRefused(report)
 
     writer = _write_offenders if kind == "offenders" else _write_cases
-    await store.transaction(_in_one_go(store, actor, rows, writer))
+    await store.transaction(lambda session: writer(store, actor, rows, session))
     report.imported = len(rows)
     return report
 
@@ -280,17 +279,6 @@ async def _check_cases(
 
 
 # --- writing them -------------------------------------------------------------
-
-Writer = Callable[[Store, Actor, list[Row], AsyncClientSession], Awaitable[None]]
-
-
-def _in_one_go(
-    store: Store, actor: Actor, rows: list[Row], writer: Writer
-) -> Callable[[AsyncClientSession], Awaitable[None]]:
-    async def body(session: AsyncClientSession) -> None:
-        await writer(store, actor, rows, session)
-
-    return body
 
 
 async def _write_offenders(

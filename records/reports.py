@@ -46,12 +46,8 @@ async def cases_by_state(store: Store, actor: Actor) -> Rows:
 async def deadlines_by_month(store: Store, actor: Actor) -> Rows:
     """Per team and month of the due date: met, missed, and still open past due."""
     now = store.now()
-    visible = case_filter(actor)
-    query: dict[str, Any] = {"state": {"$in": ["done", "open"]}}
-    if set(visible) == {"team"}:
-        query["team"] = visible["team"]
-    elif visible:
-        query["case_id"] = {"$in": await _case_ids(store, visible)}
+    visible = await tasks.task_query(store, actor)
+    query = {"$and": [visible, {"state": {"$in": ["done", "open"]}}]}
     counted: Counter[tuple[str, str, str]] = Counter()
     found = store.db[tasks.TASKS].find(query, {"team": 1, "due_at": 1, "state": 1, "outcome": 1})
     async for task in found:
@@ -148,10 +144,6 @@ async def open_cases(store: Store, actor: Actor) -> Rows:
             }
         )
     return rows
-
-
-async def _case_ids(store: Store, visible: dict[str, Any]) -> list[Any]:
-    return [c["_id"] async for c in store.db[cases.CASES].find(visible, {"_id": 1})]
 
 
 Report = Callable[[Store, Actor], Coroutine[Any, Any, Rows]]

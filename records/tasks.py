@@ -236,7 +236,7 @@ async def list_tasks(
     require(actor, Action.CASE_READ)
     if actor.external:
         return Page([], None)  # the team's work is not shown to external users
-    query = await _task_query(store, actor, case_id=case_id, team=team, assignee=assignee)
+    query = await task_query(store, actor, case_id=case_id, team=team, assignee=assignee)
     if state not in ("open", "done", "cancelled", "any"):
         raise InvalidInput.field("state", "must be open, done, cancelled or any")
     if state != "any":
@@ -260,14 +260,15 @@ async def export_csv(store: Store, actor: Actor, **filters: Any) -> str:
     return csv_text(await every_page(fetch), now=store.now())
 
 
-async def _task_query(
+async def task_query(
     store: Store,
     actor: Actor,
     *,
-    case_id: str | None,
-    team: str | None,
-    assignee: str | None,
+    case_id: str | None = None,
+    team: str | None = None,
+    assignee: str | None = None,
 ) -> dict[str, Any]:
+    """Tasks of the cases the actor may see, narrowed by the filters given."""
     query: dict[str, Any] = {}
     if case_id:
         query["case_id"] = parse_id(case_id, kind="case")
@@ -290,7 +291,7 @@ async def upcoming(store: Store, actor: Actor, *, limit: int = 20) -> list[dict[
     """The actor's team's open tasks that are overdue or due within a week, soonest first."""
     if actor.external:
         return []
-    query = await _task_query(store, actor, case_id=None, team=None, assignee=None)
+    query = await task_query(store, actor)
     query = {"$and": [query, {"state": "open", "due_at": {"$lt": store.now() + DUE_SOON}}]}
     found = store.db[TASKS].find(query).sort("due_at", 1).limit(limit)
     return [t async for t in found]

@@ -45,7 +45,7 @@ def register(commands: Any, run_with_store: RunWithStore) -> None:
 
     command(
         "evaluate",
-        "compute every record's disposition date now (the server does it with its sweep)",
+        "compute every case's dispositions now (the server does it with its sweep)",
         _evaluate,
     )
     reporting = command(
@@ -66,7 +66,10 @@ def register(commands: Any, run_with_store: RunWithStore) -> None:
 
 async def _evaluate(settings: Any, args: argparse.Namespace, store: Store) -> int:
     done = await evaluate.evaluate(store)
-    print(f"evaluated against {done.rules} rule(s): {done.changed} record(s) changed")
+    print(
+        f"evaluated {done.cases} case(s) against {done.rules} rule(s): "
+        f"{done.changed} changed, {done.removed} removed"
+    )
     return 0
 
 

@@ -34,7 +34,7 @@ from records.cases import CASES
 from records.documents import DOCUMENTS
 from records.offenders import IDENTIFIERS, OFFENDERS
 from records.store import Store, iso
-from retention import holds
+from retention import current, holds
 from retention.errors import HoldActive
 from retention.review import RUNS
 
@@ -124,7 +124,7 @@ async def _tombstone(
     offender = (
         await store.db[OFFENDERS].find_one({"_id": case.get("offender_id")}, session=session) or {}
     )
-    disposition = document.get("disposition") or {}
+    disposition = await current.disposition_of(store, document)
     return {
         "_id": document["_id"],
         "run_id": run["_id"],

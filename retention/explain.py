@@ -13,8 +13,9 @@ from records.actors import Actor
 from records.documents import DOCUMENTS
 from records.policy import Action
 from records.store import Store, as_utc, iso
-from retention import evaluate
+from retention import current, expressions
 from retention import rules as schedule
+from retention.evaluate import DISPOSITIONS
 from retention.review import queue_item
 
 
@@ -23,13 +24,13 @@ async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any
     rules = schedule.precedence(
         [r for r in await schedule.all_rules(store) if r.record_class == "documents"]
     )
-    facts, slots = await evaluate.case_facts(store, rules, {"_id": case["_id"]})
+    facts, slots = await expressions.case_facts(store, rules, {"_id": case["_id"]})
 
     candidates: dict[str, Any] = {
         rule.code: {
             "$cond": [
-                {"$and": evaluate.conditions(rule, evaluate.trigger_date(rule, slots))},
-                evaluate.governing_rule([rule], slots, store.now())["$switch"]["branches"][0][
+                {"$and": expressions.conditions(rule, expressions.trigger_date(rule, slots))},
+                expressions.governing_rule([rule], slots, store.now())["$switch"]["branches"][0][
                     "then"
                 ],
                 None,
@@ -39,7 +40,7 @@ async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any
     }
     pipeline = [
         {"$match": {"_id": document["_id"]}},
-        evaluate.prepare(rules),
+        expressions.prepare(rules),
         {"$set": {"facts": {"$literal": facts[0] if facts else None}}},
         {"$project": {"candidates": candidates or {"none": None}}},
     ]
@@ -57,12 +58,14 @@ async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any
     ]
     order = [r.code for r in rules]
     matched.sort(key=lambda m: order.index(m["rule"]))
-    stored = document.get("disposition") or {}
+    standing = await current.disposition_of(store, document)
+    evaluated = await store.db[DISPOSITIONS].find_one({"_id": case["_id"]}, {"evaluated_at": 1})
     return {
-        **queue_item(document),
+        **queue_item(document | {"disposition": standing}),
         "governing_rule": matched[0]["rule"] if matched else None,
         "matching_rules": matched,
-        "evaluated_at": iso(stored["evaluated_at"]) if stored.get("evaluated_at") else None,
+        # When evaluation last looked at the record's case (what the queue finds it by).
+        "evaluated_at": iso(evaluated["evaluated_at"]) if evaluated else None,
         "why": _why(matched),
     }
 

@@ -1,8 +1,9 @@
 """The dry run: what would be due, held or destroyed on a date, as CSV, changing nothing.
 
-The same pipeline as evaluation (retention.evaluate), ending in the
-report's rows instead of a $merge; the case facts are computed afresh and
-never stored, so nothing in the database changes.
+The same expressions as evaluation and the review queue
+(retention.expressions), over every case batch by batch, ending in the
+report's rows; the case facts are computed afresh and never stored, so
+nothing in the database changes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bson import ObjectId
 from records.documents import DOCUMENTS
 from records.store import Store, as_utc
 from records.validation import spreadsheet_safe
-from retention import evaluate, holds
+from retention import evaluate, expressions, holds
 from retention import rules as schedule
 from retention.review import end_of
 
@@ -65,28 +66,33 @@ def _status(held: dict[str, list[ObjectId]], day: date) -> dict[str, Any]:
 
 
 async def rows(store: Store, as_of: date) -> AsyncIterator[dict[str, Any]]:
-    """The rows of the report, batch by batch of cases, each batch by due date."""
+    """The rows of the report, a few cases at a time, each few by due date."""
     rules = await schedule.all_rules(store)
     held = await holds.held_scope(store)
-    async for bounds in evaluate.case_batches(store, evaluate.BATCH):
-        facts, slots = await evaluate.case_facts(store, rules, bounds)
-        pipeline = [
-            {"$match": {"case_id": bounds.get("_id", {"$exists": True})}},
-            *evaluate.document_stages(rules, slots, store.now(), facts=evaluate.facts_map(facts)),
-            {"$match": {"new.due": {"$lte": end_of(as_of)}}},
-            {"$sort": {"new.due": 1, "_id": 1}},
-            {
-                "$project": {
-                    "case_id": 1,
-                    "title": 1,
-                    "doc_type": 1,
-                    "new": 1,
-                    "status": _status(held, as_of),
-                }
-            },
-        ]
-        async for row in await store.db[DOCUMENTS].aggregate(pipeline, allowDiskUse=True):
-            yield _row(row)
+    async for batch in expressions.batches(store, evaluate.BATCH):
+        facts, slots = await expressions.case_facts(
+            store, rules, batch.cases, offender_match=batch.offenders
+        )
+        for chunk in expressions.chunked(facts):
+            pipeline = [
+                {"$match": {"case_id": {"$in": [f["_id"] for f in chunk]}}},
+                *expressions.document_stages(
+                    rules, slots, store.now(), facts=expressions.facts_map(chunk)
+                ),
+                {"$match": {"new.due": {"$lte": end_of(as_of)}}},
+                {"$sort": {"new.due": 1, "_id": 1}},
+                {
+                    "$project": {
+                        "case_id": 1,
+                        "title": 1,
+                        "doc_type": 1,
+                        "new": 1,
+                        "status": _status(held, as_of),
+                    }
+                },
+            ]
+            async for row in await store.db[DOCUMENTS].aggregate(pipeline):
+                yield _row(row)
 
 
 def _row(row: dict[str, Any]) -> dict[str, Any]:

@@ -8,9 +8,12 @@ re-enters their second factor (records.credentials.confirm_second_factor).
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -19,12 +22,14 @@ from records.actors import Actor
 from records.cases import CASES
 from records.documents import DOCUMENTS
 from records.errors import Conflict, InvalidInput, NotFound
-from records.paging import Page, page
+from records.paging import Page, check_limit, page
 from records.policy import Action, case_filter, document_filter, require
 from records.store import Store, as_utc, iso, parse_id
 from records.validation import Fields
-from retention import holds
+from retention import current, expressions, holds
+from retention import rules as schedule
 from retention.errors import HoldActive, NotDue, SamePerson
+from retention.evaluate import DISPOSITIONS
 
 PROPOSALS = "retention_proposals"
 RUNS = "retention_runs"
@@ -60,15 +65,26 @@ async def visible_documents(store: Store, actor: Actor) -> dict[str, Any]:
     return clause
 
 
-def due_clause(as_of: date) -> dict[str, Any]:
-    """Due on as_of: its date has come and no decision to retain it runs past that day."""
+def retained_clause(as_of: date) -> dict[str, Any]:
+    """Not kept back: no decision to retain the record runs past as_of."""
     return {
-        "disposition.due": {"$lte": end_of(as_of)},
         "$or": [
             {"review.retained_until": None},
             {"review.retained_until": {"$lte": end_of(as_of)}},
         ],
     }
+
+
+def _state_clause(state: str | None) -> dict[str, Any]:
+    if state is None:
+        return {}
+    if state == "held":
+        return {"held_by.0": {"$exists": True}}
+    if state == "due":
+        return {"review.state": {"$in": _OPEN}, **_NOT_HELD}
+    if state in ("proposed", "approved", "blocked"):
+        return {"review.state": state}
+    raise InvalidInput.field("state", "must be one of due, held, proposed, approved, blocked")
 
 
 async def queue(
@@ -80,28 +96,94 @@ async def queue(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> Page:
-    """The documents due for disposition on as_of (today), filtered as asked."""
+    """The documents due for disposition on as_of (today), filtered as asked.
+
+    Ordered by case, then document. The cases come from evaluation's stored
+    records (those with something due by as_of, by the next_due index); their
+    documents' rules and dates are computed as they stand (retention.current)
+    a few cases at a time, until the page is full.
+    """
     require(actor, Action.RETENTION_REVIEW)
     day = as_of or store.now().date()
-    query: dict[str, Any] = {"$and": [await visible_documents(store, actor), due_clause(day)]}
+    size = check_limit(limit)
     wanted = {k: v for k, v in (filters or {}).items() if v}
-    for name, field in (
-        ("action", "disposition.action"),
-        ("rule", "disposition.rule"),
-        ("doc_type", "doc_type"),
-    ):
+    clauses = [document_filter(actor), retained_clause(day), _state_clause(wanted.get("state"))]
+    if "doc_type" in wanted:
+        clauses.append({"doc_type": wanted["doc_type"]})
+    after = _decode_place(cursor) if cursor else None
+
+    candidates: dict[str, Any] = {"next_due": {"$lte": end_of(day)}}
+    for name, field in (("action", "rules.action"), ("rule", "rules.rule")):
         if name in wanted:
-            query["$and"].append({field: wanted[name]})
-    state = wanted.get("state")
-    if state == "held":
-        query["$and"].append({"held_by.0": {"$exists": True}})
-    elif state == "due":
-        query["$and"].append({"review.state": {"$in": _OPEN}, **_NOT_HELD})
-    elif state in ("proposed", "approved", "blocked"):
-        query["$and"].append({"review.state": state})
-    elif state:
-        raise InvalidInput.field("state", "must be one of due, held, proposed, approved, blocked")
-    return await page(store.db[DOCUMENTS], query, limit=limit, cursor=cursor)
+            candidates[field] = wanted[name]
+    if after is not None:
+        candidates["_id"] = {"$gte": after[0]}
+    scope = case_filter(actor)
+    visible = set(await store.db[CASES].distinct("_id", scope)) if scope else None
+
+    rules = await schedule.all_rules(store)
+    found: list[dict[str, Any]] = []
+    chunk: list[ObjectId] = []
+    # A few cases first, more while the page is not full: each case's
+    # documents cost about 0.2 ms apiece to choose rules for on the embedded server.
+    wanted_cases = 4
+    rows = store.db[DISPOSITIONS].find(candidates, {"_id": 1}).sort("_id", ASCENDING)
+    async with rows:
+        async for row in rows:
+            if visible is not None and row["_id"] not in visible:
+                continue
+            chunk.append(row["_id"])
+            if len(chunk) == wanted_cases:
+                found += await _due_in(store, rules, chunk, clauses, day, wanted, after)
+                chunk = []
+                wanted_cases = min(wanted_cases * 2, expressions.CASES_AT_ONCE)
+                if len(found) > size:
+                    break
+    if chunk and len(found) <= size:
+        found += await _due_in(store, rules, chunk, clauses, day, wanted, after)
+
+    items = found[:size]
+    more = len(found) > size
+    return Page(items, _encode_place(items[-1]) if more else None)
+
+
+async def _due_in(
+    store: Store,
+    rules: list[schedule.Rule],
+    case_ids: list[ObjectId],
+    clauses: list[dict[str, Any]],
+    day: date,
+    wanted: dict[str, str],
+    after: tuple[ObjectId, ObjectId] | None,
+) -> list[dict[str, Any]]:
+    """The documents of these cases due on day, in (case, document) order."""
+    match = {"$and": clauses}
+    due = []
+    for document in await current.with_dispositions(store, rules, case_ids, match):
+        disposition = document["disposition"]
+        if disposition is None or as_utc(disposition["due"]) > end_of(day):
+            continue
+        if any(disposition[k] != wanted[k] for k in ("action", "rule") if k in wanted):
+            continue
+        if after is not None and (document["case_id"], document["_id"]) <= after:
+            continue
+        due.append(document)
+    return sorted(due, key=lambda d: (d["case_id"], d["_id"]))
+
+
+def _encode_place(document: dict[str, Any]) -> str:
+    raw = document["case_id"].binary + document["_id"].binary
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_place(cursor: str) -> tuple[ObjectId, ObjectId]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput.field("cursor", "is not a cursor this server issued") from exc
+    if len(raw) != 24:
+        raise InvalidInput.field("cursor", "is not a cursor this server issued")
+    return ObjectId(raw[:12]), ObjectId(raw[12:])
 
 
 def queue_item(document: dict[str, Any]) -> dict[str, Any]:
@@ -219,8 +301,9 @@ async def propose(
 ) -> dict[str, Any]:
     """The first records manager's half of a disposal; nothing happens until a second approves."""
     today = store.now().date()
+    standing = await current.of_documents(store, chosen)
     for document in chosen:
-        await _check_disposable(store, document, today)
+        await _check_disposable(store, document, standing.get(document["_id"]), today)
     proposal: dict[str, Any] = {
         "action": action,
         "document_ids": [d["_id"] for d in chosen],
@@ -258,9 +341,11 @@ async def propose(
     return proposal_view(proposal)
 
 
-async def _check_disposable(store: Store, document: dict[str, Any], today: date) -> None:
+async def _check_disposable(
+    store: Store, document: dict[str, Any], disposition: dict[str, Any] | None, today: date
+) -> None:
     title = document["title"]
-    due = (document.get("disposition") or {}).get("due")
+    due = (disposition or {}).get("due")
     review = document.get("review") or {}
     if due is None or as_utc(due) > end_of(today):
         raise NotDue(f"{title!r} is not due for disposal yet")

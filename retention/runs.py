@@ -22,7 +22,7 @@ from records.errors import NotFound
 from records.paging import Page, page
 from records.policy import Action, case_filter, require
 from records.store import Store, iso, parse_id
-from retention import destroy, transfer
+from retention import current, destroy, transfer
 from retention.destroy import TOMBSTONES, Outcome
 from retention.review import RUNS
 
@@ -67,8 +67,9 @@ async def _transfer(store: Store, data_dir: Path, run: dict[str, Any]) -> list[O
         if document_id not in ready:
             outcomes.append(Outcome(document_id, "blocked", "held, or no longer approved"))
             continue
-        document = await store.db[DOCUMENTS].find_one({"_id": document_id}, {"disposition": 1})
-        keep = ((document or {}).get("disposition") or {}).get("after_transfer") == "keep"
+        document = await store.db[DOCUMENTS].find_one({"_id": document_id})
+        standing = await current.disposition_of(store, document) if document else {}
+        keep = standing.get("after_transfer") == "keep"
         if keep:
             await store.db[DOCUMENTS].update_one(
                 {"_id": document_id},

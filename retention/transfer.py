@@ -24,6 +24,7 @@ from records.cases import CASES
 from records.documents import DOCUMENTS
 from records.offenders import IDENTIFIERS, OFFENDERS
 from records.store import Store, iso
+from retention import current
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -40,7 +41,7 @@ def _filename(number: int, name: str) -> str:
 async def _metadata(store: Store, document: dict[str, Any]) -> dict[str, Any]:
     case = await store.db[CASES].find_one({"_id": document["case_id"]}) or {}
     offender = await store.db[OFFENDERS].find_one({"_id": case.get("offender_id")}) or {}
-    disposition = document.get("disposition") or {}
+    disposition = await current.disposition_of(store, document)
     return {
         "document_id": str(document["_id"]),
         "title": document["title"],

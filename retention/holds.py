@@ -23,10 +23,10 @@ from records import audit, cases, documents, offenders
 from records.actors import Actor
 from records.cases import CASES
 from records.documents import DOCUMENTS
-from records.errors import NotFound
+from records.errors import Conflict, NotFound
 from records.paging import Page, page
 from records.policy import Action, case_filter, require
-from records.store import Store, iso, parse_id
+from records.store import Store, as_utc, iso, parse_id
 from records.validation import Fields
 
 HOLDS = "retention_holds"
@@ -131,7 +131,9 @@ async def lift_hold(store: Store, actor: Actor, hold_id: str, data: Any) -> dict
     note = fields.text("note", max_length=2000)
     fields.check()
     if hold["lifted"] is not None:
-        return hold
+        # Refused rather than answered as done: the note given now would be lost.
+        when = as_utc(hold["lifted"]["at"]).date().isoformat()
+        raise Conflict(f"the hold was already lifted by {hold['lifted']['by']} on {when}")
 
     async def lift(session: AsyncClientSession) -> dict[str, Any]:
         lifted = await store.db[HOLDS].find_one_and_update(

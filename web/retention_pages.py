@@ -212,6 +212,8 @@ async def lift_hold(request: Request) -> Response:
         )
     except InvalidInput as exc:
         add_problems(errors, exc, ids={"note": "lift-note"})
+    except Conflict as exc:
+        errors.add("lift-note", sentence(exc.detail))
     else:
         return RedirectResponse("/retention/holds?done=lifted", status_code=303)
     return await _holds(request, actor, errors=errors, status=422)

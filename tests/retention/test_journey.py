@@ -77,6 +77,11 @@ async def test_closed_case_falls_due_is_held_then_destroyed_by_two_people(
     )
     assert lifted.status_code == 200 and lifted.json()["lifted"]["by"] == records_manager.username
     assert await store.db["audit"].find_one({"action": "retention.hold.lift"}) is not None
+    again = await records_manager.client.post(
+        f"/retention/holds/{held.json()['id']}/lift", json={"note": "Lifted twice"}
+    )
+    assert again.status_code == 409, again.text
+    assert "already lifted by" in again.json()["detail"]
 
     proposed = await decide(records_manager.client, [document["id"]], "destroy", reason="Time up")
     assert proposed.status_code == 200, proposed.text

@@ -83,6 +83,11 @@ async def test_holds_page_applies_and_lifts_a_hold(
 
     assert lifted.status_code == 303
     assert "No hold is in force" in (await browser_client.get("/retention/holds")).text
+    again = await browser_client.post(
+        f"/retention/holds/{hold['_id']}/lift", data={"csrf_token": token, "lift-note": "Twice"}
+    )
+    assert again.status_code == 422
+    assert "already lifted by" in again.text
 
 
 async def test_retention_pages_are_refused_to_others(

@@ -12,6 +12,7 @@ from typing import Any
 
 from records.actors import SYSTEM
 from records.store import Store
+from records.validation import FIRST_DATE, LAST_DATE
 from retention import evaluate, report, roles, rules, rules_csv, runs
 
 RunWithStore = Callable[[Any, Callable[[Store], Awaitable[int]]], int]
@@ -21,9 +22,15 @@ def _day(raw: str) -> date:
     try:
         if len(raw) != 10:
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"must be a date written YYYY-MM-DD, not {raw!r}") from exc
+    if not FIRST_DATE <= day <= LAST_DATE:
+        # The same years the API accepts.
+        raise argparse.ArgumentTypeError(
+            f"must be a date from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}, not {raw!r}"
+        )
+    return day
 
 
 def register(commands: Any, run_with_store: RunWithStore) -> None:

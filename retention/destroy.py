@@ -132,6 +132,9 @@ async def _tombstone(
         "doc_type": document["doc_type"],
         "document_date": document.get("document_date"),
         "protective_marking": document["protective_marking"],
+        # Who may see the record's trace: those who could see the record.
+        "restricted_to": document.get("restricted_to"),
+        "shared_with_external": document.get("shared_with_external", False),
         "case_id": document["case_id"],
         "case_title": case.get("title"),
         "case_type": case.get("case_type"),

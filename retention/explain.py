@@ -42,7 +42,8 @@ async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any
         {"$match": {"_id": document["_id"]}},
         expressions.prepare(rules),
         {"$set": {"facts": {"$literal": facts[0] if facts else None}}},
-        {"$project": {"candidates": candidates or {"none": None}}},
+        # "_none" holds the place of an empty projection: no rule code can begin with "_".
+        {"$project": {"candidates": candidates or {"_none": None}}},
     ]
     found = await (await store.db[DOCUMENTS].aggregate(pipeline)).to_list()
     matched = [
@@ -54,7 +55,7 @@ async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any
             "due": as_utc(value["due"]).date().isoformat(),
         }
         for code, value in (found[0]["candidates"] if found else {}).items()
-        if value is not None and code != "none"
+        if value is not None and code != "_none"
     ]
     order = [r.code for r in rules]
     matched.sort(key=lambda m: order.index(m["rule"]))

@@ -81,9 +81,9 @@ def case_facts_pipeline(
         for r in rules
         if r.trigger not in _DOCUMENT_FACTS
     }
-    offender = {
-        "$getField": {"field": {"$toString": "$offender_id"}, "input": {"$literal": offenders}}
-    }
+    # A case without an offender id looks up "" and finds no offender, rather than failing.
+    key = {"$ifNull": [{"$toString": "$offender_id"}, ""]}
+    offender = {"$getField": {"field": key, "input": {"$literal": offenders}}}
     stages: list[dict[str, Any]] = [
         {"$set": {"offender": offender}},
         {"$project": {"case_type": 1, "offender_id": 1, "dates": dates or {"none": None}}},
@@ -162,12 +162,20 @@ class Batch:
 
 
 async def batches(store: Store, size: int) -> AsyncIterator[Batch]:
-    """Every case, in batches of the cases of about size offenders each."""
+    """Every case, in batches of the cases of about size offenders each.
+
+    Cases whose offender id is missing or not an id come last, in a batch
+    of their own, so that no case is left out of the ranges.
+    """
+    ranged = False
     async for bounds in _ranges(store.db[OFFENDERS], size):
         if not bounds:
             yield Batch({}, {})
         else:
+            ranged = True
             yield Batch({"_id": bounds}, {"offender_id": bounds})
+    if ranged:
+        yield Batch({"_id": {"$in": []}}, {"offender_id": {"$not": {"$type": "objectId"}}})
 
 
 def chunked(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -197,7 +205,15 @@ def conditions(rule: Rule, trigger_date: Any) -> list[Any]:
         conditions.append({"$in": ["$protective_marking", _listed(rule.markings)]})
     if rule.metadata_key is not None:
         # Compared as text: a value typed in a spreadsheet matches 2026 and "2026" alike.
-        value = {"$toString": {"$ifNull": [f"$metadata.{rule.metadata_key}", None]}}
+        # A list or map there matches nothing rather than failing the whole run.
+        value = {
+            "$convert": {
+                "input": f"$metadata.{rule.metadata_key}",
+                "to": "string",
+                "onError": None,
+                "onNull": None,
+            }
+        }
         conditions.append({"$eq": [value, {"$literal": rule.metadata_value}]})
     return conditions
 

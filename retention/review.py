@@ -107,6 +107,8 @@ async def queue(
     day = as_of or store.now().date()
     size = check_limit(limit)
     wanted = {k: v for k, v in (filters or {}).items() if v}
+    if wanted.get("action", "review") not in schedule.ACTIONS:
+        raise InvalidInput.field("action", f"must be one of {', '.join(schedule.ACTIONS)}")
     clauses = [document_filter(actor), retained_clause(day), _state_clause(wanted.get("state"))]
     if "doc_type" in wanted:
         clauses.append({"doc_type": wanted["doc_type"]})
@@ -388,10 +390,13 @@ async def list_proposals(
 ) -> Page:
     require(actor, Action.RETENTION_REVIEW)
     visible = await visible_documents(store, actor)
-    ids = await store.db[DOCUMENTS].distinct(
-        "review.proposal_id", {"$and": [visible, {"review.proposal_id": {"$ne": None}}]}
+    proposed = {"review.proposal_id": {"$ne": None}}
+    ids = await store.db[DOCUMENTS].distinct("review.proposal_id", {"$and": [visible, proposed]})
+    # A proposal is listed only if every document in it is one the actor sees.
+    hiding = await store.db[DOCUMENTS].distinct(
+        "review.proposal_id", {"$and": [proposed, {"$nor": [visible]}]}
     )
-    query: dict[str, Any] = {"_id": {"$in": ids}}
+    query: dict[str, Any] = {"_id": {"$in": [i for i in ids if i not in set(hiding)]}}
     if state:
         query["state"] = state
     return await page(store.db[PROPOSALS], query, limit=limit, cursor=cursor, newest_first=True)

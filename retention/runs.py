@@ -20,7 +20,7 @@ from records.cases import CASES
 from records.documents import DOCUMENTS
 from records.errors import NotFound
 from records.paging import Page, page
-from records.policy import Action, case_filter, require
+from records.policy import Action, case_filter, document_filter, require
 from records.store import Store, iso, parse_id
 from retention import current, destroy, transfer
 from retention.destroy import TOMBSTONES, Outcome
@@ -104,7 +104,16 @@ async def get_run(store: Store, actor: Actor, run_id: str) -> dict[str, Any]:
 
 
 async def _sees_run(store: Store, actor: Actor, run: dict[str, Any]) -> bool:
-    """Every document of the run (destroyed or not) is in a case the actor sees."""
+    """Every document of the run (destroyed or not) is one the actor may see, in a case they see.
+
+    A tombstone keeps its document's limit (restricted_to), so a limited
+    document stays hidden after it is gone, from administrators too.
+    """
+    hidden = {"$nor": [document_filter(actor)]}
+    if await store.db[TOMBSTONES].find_one({"run_id": run["_id"], **hidden}, {"_id": 1}):
+        return False
+    if await store.db[DOCUMENTS].find_one({"_id": {"$in": run["documents"]}, **hidden}, {"_id": 1}):
+        return False
     scope = case_filter(actor)
     if not scope:
         return True

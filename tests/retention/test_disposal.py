@@ -241,6 +241,55 @@ async def test_dry_run_report_changes_nothing(
     assert sorted(await store.db.list_collection_names()) == collections
     early = await ppud("retention", "report", "--as-of", "2030-02-30")
     assert early.returncode == 2 and "YYYY-MM-DD" in early.stderr
+    beyond = await ppud("retention", "report", "--as-of", "9999-12-31")
+    assert beyond.returncode == 2 and "2199-12-31" in beyond.stderr
+    assert "Traceback" not in beyond.stderr
+
+
+async def test_a_limited_document_stays_hidden_in_proposals_runs_and_certificates(
+    store: Store,
+    clock: Clock,
+    admin: User,
+    caseworker: User,
+    make_records_manager: Any,
+    case: dict[str, Any],
+    file_document: File,
+) -> None:
+    first = await make_records_manager(team="hq", level="admin")
+    second = await make_records_manager(team="hq", level="admin")
+    outsider = await make_records_manager()
+    await add_rule(admin, code="recall-closed", case_types=["recall"], trigger="case_closed")
+    limited = await file_document(title="Victim statement", protective_marking="OFFICIAL-SENSITIVE")
+    open_one = await file_document(title="Licence")
+    named = [caseworker.username, first.username, second.username]
+    restricted = await caseworker.client.put(
+        f"/documents/{limited['id']}/restriction", json={"users": named}
+    )
+    assert restricted.status_code == 200, restricted.text
+    await stop_case(caseworker.client, case["id"])
+    clock.advance(days=7 * 366)
+    await evaluated(store)
+    assert await queue_ids(outsider.client) == [open_one["id"]]
+
+    proposed = await decide(first.client, [limited["id"], open_one["id"]], "destroy")
+    assert proposed.status_code == 200, proposed.text
+    listed = (await outsider.client.get("/retention/proposals")).json()["items"]
+    assert listed == [], "a proposal naming a document they may not see is not theirs to list"
+    run = await approved_run_of(second, proposed.json()["id"])
+
+    for path in (f"/retention/runs/{run}", f"/retention/runs/{run}/certificate.csv"):
+        assert (await outsider.client.get(path)).status_code == 404, path
+    assert (await outsider.client.get("/retention/runs")).json()["items"] == []
+    certificate = await first.client.get(f"/retention/runs/{run}/certificate.csv")
+    assert certificate.status_code == 200 and "Victim statement" in certificate.text
+
+
+async def approved_run_of(approver: User, proposal_id: str) -> str:
+    approval = await approver.client.post(
+        f"/retention/proposals/{proposal_id}/approval", json={"code": approver.totp()}
+    )
+    assert approval.status_code == 202, approval.text
+    return str(approval.json()["id"])
 
 
 async def test_runs_resume_after_a_restart(

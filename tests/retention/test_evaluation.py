@@ -157,3 +157,74 @@ async def test_dates_once_stored_on_documents_are_dropped_at_start(store: Store)
     assert await store.db["documents"].count_documents({"disposition": {"$exists": True}}) == 0
     assert "disposition.due_1" not in await store.db["documents"].index_information()
     await startup.prepare(store)
+
+
+async def test_odd_metadata_and_odd_offender_ids_never_stop_a_run(
+    store: Store,
+    clock: Clock,
+    admin: User,
+    caseworker: User,
+    records_manager: User,
+    offender: dict[str, Any],
+    case: dict[str, Any],
+    file_document: File,
+) -> None:
+    await add_rule(
+        admin, code="flagged", trigger="last_activity", metadata_key="k", metadata_value="$gt"
+    )
+    listed = await file_document(metadata='{"k": ["$gt", 1]}')
+    mapped = await file_document(metadata='{"k": {"b": "$gt"}}')
+    matching = await file_document(metadata='{"k": "$gt"}')
+    orphan = await open_case(caseworker.client, offender["id"])
+    await store.db["cases"].update_one(
+        {"_id": ObjectId(orphan["id"])}, {"$unset": {"offender_id": ""}}
+    )
+
+    done = await evaluate.evaluate(store)
+    clock.advance(days=7 * 366)
+
+    assert done.cases == 2, "the case without an offender is evaluated too"
+    assert await queue_ids(records_manager.client) == [matching["id"]]
+    for document in (listed, mapped, matching):
+        explained = await records_manager.client.get(f"/retention/records/{document['id']}")
+        assert explained.status_code == 200, explained.text
+
+
+async def test_cases_with_odd_offender_ids_come_last_when_offenders_are_batched(
+    store: Store, caseworker: User, offender: dict[str, Any], case: dict[str, Any]
+) -> None:
+    await caseworker.client.patch(
+        f"/offenders/{offender['id']}", json={"sentence_expiry_date": "2010-01-01"}
+    )
+    orphan = await open_case(caseworker.client, offender["id"])
+    await store.db["cases"].update_one(
+        {"_id": ObjectId(orphan["id"])}, {"$set": {"offender_id": None}}
+    )
+    await store.db["offenders"].insert_many([{"family_name": f"Other {n}"} for n in range(3)])
+
+    done = await evaluate.evaluate(store, batch=2)
+
+    assert done.cases == 2
+    assert (await _stored(store, orphan["id"]))["rules"] == []
+    again = await evaluate.evaluate(store, batch=2)
+    assert (again.cases, again.changed, again.removed) == (2, 0, 0)
+
+
+async def test_a_rule_may_be_called_none_and_still_be_explained(
+    store: Store, admin: User, records_manager: User, file_document: File
+) -> None:
+    await add_rule(admin, code="none", doc_types=["licence"], trigger="last_activity", amount=8)
+    await add_rule(admin, code="other", trigger="last_activity", amount=9)
+    document = await file_document(doc_type="licence")
+
+    explained = (await records_manager.client.get(f"/retention/records/{document['id']}")).json()
+
+    assert explained["governing_rule"] == "none" == explained["rule"]
+    assert [m["rule"] for m in explained["matching_rules"]] == ["none", "other"]
+
+
+async def test_a_queue_filter_that_names_no_action_is_refused(records_manager: User) -> None:
+    got = await records_manager.client.get("/retention/queue", params={"action": "bogus"})
+
+    assert got.status_code == 422, got.text
+    assert "action" in got.json()["detail"]

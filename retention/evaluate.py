@@ -8,7 +8,9 @@ per batch (retention.expressions) computes each case's facts, the rules
 that qualify for its documents in precedence order, each with its trigger
 date and due date ($dateAdd), and the case's earliest due date. The result
 is stored in `retention_dispositions`, one record per case, written only
-where it changed; records of cases that no longer exist are removed.
+where it changed; records of cases that no longer exist are removed. When
+anything changed, the review queue's reading order is written again
+(retention.queue_order).
 
 Which of a case's rules governs a given document, and so its date, is
 chosen when it is read (retention.current), by the same expressions, from
@@ -34,7 +36,7 @@ from pymongo.errors import AutoReconnect
 
 from records.documents import DOCUMENTS
 from records.store import Store
-from retention import expressions
+from retention import expressions, queue_order
 from retention import rules as schedule
 from retention.rules import Rule
 
@@ -113,6 +115,9 @@ async def evaluate(store: Store, *, batch: int = BATCH) -> Evaluation:
                     raise
                 logger.warning("retention.batch_retried", extra={"attempt": attempt + 1})
         changed, removed, cases = changed + written, removed + gone, cases + seen
+
+    if changed or removed or not await queue_order.has_order(store):
+        await queue_order.rebuild(store, DISPOSITIONS, run_id)
 
     summary = Evaluation(
         id=run_id, at=at, changed=changed, removed=removed, cases=cases, rules=len(rules)

@@ -26,7 +26,7 @@ from records.paging import Page, check_limit, page
 from records.policy import Action, case_filter, document_filter, require
 from records.store import Store, as_utc, iso, parse_id
 from records.validation import Fields
-from retention import current, expressions, holds
+from retention import current, expressions, holds, queue_order
 from retention import rules as schedule
 from retention.errors import HoldActive, NotDue, SamePerson
 from retention.evaluate import DISPOSITIONS
@@ -99,9 +99,10 @@ async def queue(
     """The documents due for disposition on as_of (today), filtered as asked.
 
     Ordered by case, then document. The cases come from evaluation's stored
-    records (those with something due by as_of, by the next_due index); their
-    documents' rules and dates are computed as they stand (retention.current)
-    a few cases at a time, until the page is full.
+    records, in the order it wrote (retention.queue_order), those with
+    something due by as_of; their documents' rules and dates are computed as
+    they stand (retention.current) a few cases at a time, until the page is
+    full.
     """
     require(actor, Action.RETENTION_REVIEW)
     day = as_of or store.now().date()
@@ -114,14 +115,17 @@ async def queue(
         clauses.append({"doc_type": wanted["doc_type"]})
     after = _decode_place(cursor) if cursor else None
 
-    candidates: dict[str, Any] = {"next_due": {"$lte": end_of(day)}}
-    for name, field in (("action", "rules.action"), ("rule", "rules.rule")):
-        if name in wanted:
-            candidates[field] = wanted[name]
-    if after is not None:
-        candidates["_id"] = {"$gte": after[0]}
     scope = case_filter(actor)
     visible = set(await store.db[CASES].distinct("_id", scope)) if scope else None
+
+    def candidate(entry: dict[str, Any]) -> bool:
+        if as_utc(entry["next_due"]) > end_of(day):
+            return False
+        if "action" in wanted and wanted["action"] not in entry["actions"]:
+            return False
+        if "rule" in wanted and wanted["rule"] not in entry["rules"]:
+            return False
+        return visible is None or entry["case_id"] in visible
 
     rules = await schedule.all_rules(store)
     found: list[dict[str, Any]] = []
@@ -129,18 +133,18 @@ async def queue(
     # A few cases first, more while the page is not full: each case's
     # documents cost about 0.2 ms apiece to choose rules for on the embedded server.
     wanted_cases = 4
-    rows = store.db[DISPOSITIONS].find(candidates, {"_id": 1}).sort("_id", ASCENDING)
-    async with rows:
-        async for row in rows:
-            if visible is not None and row["_id"] not in visible:
-                continue
-            chunk.append(row["_id"])
-            if len(chunk) == wanted_cases:
-                found += await _due_in(store, rules, chunk, clauses, day, wanted, after)
-                chunk = []
-                wanted_cases = min(wanted_cases * 2, expressions.CASES_AT_ONCE)
-                if len(found) > size:
-                    break
+    entries = queue_order.in_order(store, DISPOSITIONS, after[0] if after else None)
+    async for entry in entries:
+        if not candidate(entry):
+            continue
+        chunk.append(entry["case_id"])
+        if len(chunk) == wanted_cases:
+            found += await _due_in(store, rules, chunk, clauses, day, wanted, after)
+            chunk = []
+            wanted_cases = min(wanted_cases * 2, expressions.CASES_AT_ONCE)
+            if len(found) > size:
+                break
+    await entries.aclose()
     if chunk and len(found) <= size:
         found += await _due_in(store, rules, chunk, clauses, day, wanted, after)
 

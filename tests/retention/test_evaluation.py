@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from bson import ObjectId
 
 from records.store import Store
-from retention import evaluate, startup
+from retention import evaluate, queue_order, startup
 from tests.conftest import Clock, File, User, open_case
 from tests.retention.conftest import add_rule, evaluated, queue_ids, stop_case
 
@@ -228,3 +229,36 @@ async def test_a_queue_filter_that_names_no_action_is_refused(records_manager: U
 
     assert got.status_code == 422, got.text
     assert "action" in got.json()["detail"]
+
+
+async def test_the_queue_reads_its_order_in_blocks_across_a_rebuild(
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    caseworker: User,
+    records_manager: User,
+    offender: dict[str, Any],
+    file_document: File,
+) -> None:
+    monkeypatch.setattr(queue_order, "BLOCK_SIZE", 2)
+    await caseworker.client.patch(
+        f"/offenders/{offender['id']}", json={"sentence_expiry_date": "2010-01-01"}
+    )
+    filed = []
+    for _ in range(5):
+        opened = await open_case(caseworker.client, offender["id"])
+        filed.append((opened["id"], (await file_document(case_id=opened["id"]))["id"]))
+    await evaluated(store)
+    current = await store.db[queue_order.BLOCKS].find_one({"_id": queue_order.CURRENT})
+    assert current is not None and len(current["lasts"]) == 3, "five cases, two to a block"
+
+    first = (await records_manager.client.get("/retention/queue", params={"limit": "3"})).json()
+    # A new order is written between two pages: the cursor carries on from its case.
+    await queue_order.rebuild(store, evaluate.DISPOSITIONS, ObjectId())
+    assert await store.db[queue_order.BLOCKS].count_documents({}) == 4, "the old order is gone"
+    rest = await records_manager.client.get(
+        "/retention/queue", params={"limit": "3", "cursor": first["next_cursor"]}
+    )
+
+    seen = [i["document_id"] for i in first["items"] + rest.json()["items"]]
+    assert seen == [d for _, d in sorted(filed)]
+    assert rest.json()["next_cursor"] is None

@@ -83,9 +83,11 @@ async def list_templates(request: Request) -> Response:
     tags: [dossiers]
     responses:
       200: {description: '{items: [template]}'}
+      403: {description: Not for external users}
     """
     actor = await authenticate(request)
-    require(actor, Action.CASE_READ)
+    # How dossiers are set up is internal, like workflows: external users never build one.
+    require(actor, Action.LISTS_READ)
     found = await templates.list_templates(services(request).store)
     return JSONResponse({"items": [templates.template_view(t) for t in found]})
 
@@ -96,10 +98,11 @@ async def get_template(request: Request) -> Response:
     tags: [dossiers]
     responses:
       200: {description: '{name, title, case_types, sections, options, revision, ...}'}
+      403: {description: Not for external users}
       404: {$ref: "#/components/responses/NotFound"}
     """
     actor = await authenticate(request)
-    require(actor, Action.CASE_READ)
+    require(actor, Action.LISTS_READ)
     found = await templates.get_template(services(request).store, request.path_params["name"])
     return _template_answer(found)
 
@@ -154,9 +157,10 @@ async def list_requirements(request: Request) -> Response:
     tags: [dossiers]
     responses:
       200: {description: '{case_type: [{code, label}]}'}
+      403: {description: Not for external users}
     """
     actor = await authenticate(request)
-    require(actor, Action.CASE_READ)
+    require(actor, Action.LISTS_READ)
     return JSONResponse(await vocabulary.all_dossier_requirements(services(request).store))
 
 

@@ -60,7 +60,8 @@ async def rebuild(store: Store, dispositions: str, run_id: ObjectId) -> int:
     await store.db[BLOCKS].replace_one(
         {"_id": CURRENT}, {"_id": CURRENT, "run": run_id, "lasts": lasts}, upsert=True
     )
-    await store.db[BLOCKS].delete_many({"_id": {"$ne": CURRENT}, "run": {"$ne": run_id}})
+    # Older orders only: an evaluation running alongside may be writing a newer one.
+    await store.db[BLOCKS].delete_many({"_id": {"$ne": CURRENT}, "run": {"$lt": run_id}})
     return len(lasts)
 
 
@@ -76,10 +77,7 @@ async def in_order(
     for _ in range(_RESTARTS):
         current = await store.db[BLOCKS].find_one({"_id": CURRENT})
         if current is None:
-            # Never evaluated since the order was introduced: the records themselves.
-            async for entry in _from_records(store, dispositions, from_case, last):
-                yield entry
-            return
+            break
         lasts = current["lasts"]
         start = last if last is not None else from_case
         number = bisect.bisect_left(lasts, start) if start is not None else 0
@@ -99,6 +97,11 @@ async def in_order(
                 yield entry
         if not replaced:
             return
+
+    # No order yet (never evaluated since it was introduced), or one replaced
+    # again and again (evaluations racing): the case records themselves.
+    async for entry in _from_records(store, dispositions, from_case, last):
+        yield entry
 
 
 async def _from_records(

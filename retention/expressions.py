@@ -5,8 +5,8 @@ what is due (retention.current), the dry run and the explanation, so that
 all of them choose a document's rule the same way.
 
 - A case's facts: the case's aggregation picks each trigger date the rules
-  need (its offender's dates passed in as a literal map, looked up with
-  $getField) and converts them to dates.
+  need, converted to dates: its own, and its offender's from a literal map
+  looked up with $getField (offenders_of, converted there once each).
 - A document's rule: one aggregation over documents joins each to its
   case's facts (a literal map by case id) and chooses the governing rule
   with one $switch over the rules in precedence order, adding the period
@@ -26,7 +26,6 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING
-from pymongo.asynchronous.collection import AsyncCollection
 
 from records.cases import CASES
 from records.offenders import OFFENDERS
@@ -71,15 +70,68 @@ def _fact_source(trigger: str) -> Any:
     return f"${path}" if kind == "case" else f"$offender.{path}"
 
 
+def _case_triggers(rules: list[Rule]) -> list[str]:
+    """The triggers of the document rules dated by their case or offender, each once, in order."""
+    seen: dict[str, None] = {}
+    for rule in rules:
+        if rule.record_class == "documents" and rule.trigger not in _DOCUMENT_FACTS:
+            seen.setdefault(rule.trigger)
+    return list(seen)
+
+
+def _slots(rules: list[Rule]) -> dict[str, str]:
+    """Where each case-level trigger's date is kept in a case's facts: t0, t1, ..."""
+    slots: dict[str, str] = {}
+    for trigger in _case_triggers(rules):
+        _slot(trigger, slots)
+    return slots
+
+
+def _offender_path(trigger: str) -> str | None:
+    """The offender field a trigger reads, or None for a date of the case."""
+    source = _fact_source(trigger)
+    if isinstance(source, str) and source.startswith("$offender."):
+        return source.removeprefix("$offender.")
+    return None
+
+
+def offender_dates(rules: list[Rule]) -> dict[str, Any]:
+    """A stage turning an offender into the trigger dates the rules read from it, by slot.
+
+    Converted once per offender rather than once per case: measured on the
+    embedded server, a date conversion costs about 0.06 ms.
+    """
+    slots = _slots(rules)
+    dates: dict[str, Any] = {
+        slots[t]: as_date(f"${path}")
+        for t in _case_triggers(rules)
+        if (path := _offender_path(t)) is not None
+    }
+    return {"$project": {"_id": 1, **dates}}
+
+
+async def offenders_of(store: Store, rules: list[Rule], match: dict[str, Any]) -> dict[str, Any]:
+    """The offenders matching match, as the literal map case facts look them up in, by id."""
+    pipeline = [{"$match": match}, offender_dates(rules)]
+    cursor = await store.db[OFFENDERS].aggregate(pipeline)
+    return {str(o.pop("_id")): o async for o in cursor}
+
+
 def case_facts_pipeline(
     rules: list[Rule], offenders: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Stages turning a case into its facts: type, offender and each trigger date used."""
-    slots: dict[str, str] = {}
+    """Stages turning a case into its facts: type, offender and each trigger date used.
+
+    offenders maps each offender's id to its dates by slot (offenders_of).
+    """
+    slots = _slots(rules)
     dates: dict[str, Any] = {
-        _slot(r.trigger, slots): as_date(_fact_source(r.trigger))
-        for r in rules
-        if r.trigger not in _DOCUMENT_FACTS
+        slots[t]: (
+            {"$ifNull": [f"$offender.{slots[t]}", None]}
+            if _offender_path(t) is not None
+            else as_date(_fact_source(t))
+        )
+        for t in _case_triggers(rules)
     }
     # A case without an offender id looks up "" and finds no offender, rather than failing.
     key = {"$ifNull": [{"$toString": "$offender_id"}, ""]}
@@ -91,40 +143,26 @@ def case_facts_pipeline(
     return stages, slots
 
 
-def _offender_fields(rules: list[Rule]) -> dict[str, int]:
-    """The offender fields the rules' triggers read (their first level)."""
-    fields = {"_id": 1}
-    for rule in rules:
-        source = _fact_source(rule.trigger) if rule.trigger not in _DOCUMENT_FACTS else None
-        if isinstance(source, str) and source.startswith("$offender."):
-            fields[source.removeprefix("$offender.").split(".")[0]] = 1
-    return fields
-
-
 async def case_facts(
     store: Store,
     rules: list[Rule],
     case_match: dict[str, Any],
     *,
-    offender_match: dict[str, Any] | None = None,
+    offenders: dict[str, Any] | None = None,
     with_rules: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """The facts of the cases matching case_match (one batch), and the trigger slots.
 
-    offender_match, when given, finds every offender those cases can belong
-    to (a batch of offenders by _id range); otherwise their ids are listed,
-    which suits a few cases only: measured, the embedded server answered an
-    $in of 2,000 offender ids in 0.7 s, comparing each with every offender.
+    offenders, when given, holds every offender those cases can belong to
+    (a batch's); otherwise their ids are listed, which suits a few cases
+    only: measured, the embedded server answered an $in of 2,000 offender
+    ids in 0.7 s, comparing each with every offender.
     with_rules, the rules that qualify for each case instead of its dates
     (case_rules): what evaluation stores.
     """
-    if offender_match is None:
+    if offenders is None:
         offender_ids = await store.db[CASES].distinct("offender_id", case_match)
-        offender_match = {"_id": {"$in": offender_ids}}
-    offenders = {
-        str(o["_id"]): o
-        async for o in store.db[OFFENDERS].find(offender_match, _offender_fields(rules))
-    }
+        offenders = await offenders_of(store, rules, {"_id": {"$in": offender_ids}})
     stages, slots = case_facts_pipeline(rules, offenders)
     if with_rules:
         stages += case_rules(rules, slots)
@@ -132,50 +170,47 @@ async def case_facts(
     return await cursor.to_list(), slots
 
 
-async def _ranges(
-    collection: AsyncCollection[dict[str, Any]], size: int
-) -> AsyncIterator[dict[str, Any]]:
-    """_id ranges of about size documents each, found by skipping along the _id index."""
-    low: ObjectId | None = None
-    while True:
-        after = {"_id": {"$gt": low}} if low is not None else {}
-        edge = await collection.find_one(
-            after, {"_id": 1}, sort=[("_id", ASCENDING)], skip=size - 1
-        )
-        bounds: dict[str, Any] = {}
-        if low is not None:
-            bounds["$gt"] = low
-        if edge is not None:
-            bounds["$lte"] = edge["_id"]
-        yield bounds
-        if edge is None:
-            return
-        low = edge["_id"]
-
-
 @dataclass(frozen=True)
 class Batch:
-    """A range of offenders by _id, and their cases (by the cases' offender_id index)."""
+    """Some offenders (their dates by slot, by id) and the cases that can be theirs."""
 
     offenders: dict[str, Any]
     cases: dict[str, Any]
 
 
-async def batches(store: Store, size: int) -> AsyncIterator[Batch]:
-    """Every case, in batches of the cases of about size offenders each.
+async def batches(store: Store, rules: list[Rule], size: int) -> AsyncIterator[Batch]:
+    """Every case, in batches of the cases of size offenders each, in offender order.
 
-    Cases whose offender id is missing or not an id come last, in a batch
-    of their own, so that no case is left out of the ranges.
+    The offenders come from one sorted read, size at a time: measured on the
+    embedded server, a range of offenders by _id reads the whole collection
+    (0.3 s at 20,000), and so did finding each range's edge. Each batch's
+    cases come by the offender_id index, from just after the last batch's
+    offender to its own last; cases whose offender id is above every
+    offender's, or missing, or not an id come in batches of their own, so
+    that no case is left out.
     """
-    ranged = False
-    async for bounds in _ranges(store.db[OFFENDERS], size):
-        if not bounds:
-            yield Batch({}, {})
-        else:
-            ranged = True
-            yield Batch({"_id": bounds}, {"offender_id": bounds})
-    if ranged:
-        yield Batch({"_id": {"$in": []}}, {"offender_id": {"$not": {"$type": "objectId"}}})
+    pipeline = [{"$sort": {"_id": ASCENDING}}, offender_dates(rules)]
+    cursor = await store.db[OFFENDERS].aggregate(pipeline, batchSize=size)
+    low: ObjectId | None = None
+    taken: dict[str, Any] = {}
+
+    def batch(high: ObjectId | None) -> Batch:
+        bounds: dict[str, Any] = {}
+        if low is not None:
+            bounds["$gt"] = low
+        if high is not None:
+            bounds["$lte"] = high
+        # A range compares ids with ids only; with no bounds, every id.
+        return Batch(dict(taken), {"offender_id": bounds or {"$type": "objectId"}})
+
+    async for offender in cursor:
+        offender_id = offender.pop("_id")
+        taken[str(offender_id)] = offender
+        if len(taken) == size:
+            yield batch(offender_id)
+            low, taken = offender_id, {}
+    yield batch(None)
+    yield Batch({}, {"offender_id": {"$not": {"$type": "objectId"}}})
 
 
 def chunked(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

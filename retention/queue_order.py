@@ -25,6 +25,8 @@ BLOCK_SIZE = 1000
 # Reading starts again from the newest order this many times if blocks are
 # replaced while a page is read.
 _RESTARTS = 3
+# What an entry is made of; read a block at a time, so memory stays flat.
+_ENTRY_FIELDS = {"next_due": 1, "rules.rule": 1, "rules.action": 1}
 
 
 def _entry(record: dict[str, Any]) -> dict[str, Any]:
@@ -48,8 +50,8 @@ async def rebuild(store: Store, dispositions: str, run_id: ObjectId) -> int:
         await store.db[BLOCKS].insert_one(block)
         lasts.append(entries[-1]["case_id"])
 
-    found = store.db[dispositions].find({"next_due": {"$ne": None}}, {"next_due": 1, "rules": 1})
-    async for record in found.sort("_id", 1):
+    found = store.db[dispositions].find({"next_due": {"$ne": None}}, _ENTRY_FIELDS)
+    async for record in found.sort("_id", 1).batch_size(BLOCK_SIZE):
         entries.append(_entry(record))
         if len(entries) == BLOCK_SIZE:
             await write()
@@ -115,6 +117,6 @@ async def _from_records(
     query: dict[str, Any] = {"next_due": {"$ne": None}}
     if bounds:
         query["_id"] = bounds
-    found = store.db[dispositions].find(query, {"next_due": 1, "rules": 1}).sort("_id", 1)
+    found = store.db[dispositions].find(query, _ENTRY_FIELDS).sort("_id", 1).batch_size(BLOCK_SIZE)
     async for record in found:
         yield _entry(record)

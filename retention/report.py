@@ -69,9 +69,9 @@ async def rows(store: Store, as_of: date) -> AsyncIterator[dict[str, Any]]:
     """The rows of the report, a few cases at a time, each few by due date."""
     rules = await schedule.all_rules(store)
     held = await holds.held_scope(store)
-    async for batch in expressions.batches(store, evaluate.BATCH):
+    async for batch in expressions.batches(store, rules, evaluate.BATCH):
         facts, slots = await expressions.case_facts(
-            store, rules, batch.cases, offender_match=batch.offenders
+            store, rules, batch.cases, offenders=batch.offenders
         )
         for chunk in expressions.chunked(facts):
             pipeline = [

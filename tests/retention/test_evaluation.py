@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -209,6 +210,64 @@ async def test_cases_with_odd_offender_ids_come_last_when_offenders_are_batched(
     assert (await _stored(store, orphan["id"]))["rules"] == []
     again = await evaluate.evaluate(store, batch=2)
     assert (again.cases, again.changed, again.removed) == (2, 0, 0)
+
+
+async def test_any_date_field_of_offender_or_case_and_cases_of_offenders_gone(
+    store: Store,
+    admin: User,
+    caseworker: User,
+    offender: dict[str, Any],
+    case: dict[str, Any],
+    file_document: File,
+) -> None:
+    await add_rule(admin, code="tariff", trigger="offender.tariff.expiry", doc_types=["licence"])
+    await add_rule(admin, code="hearing", trigger="case.hearing_date", doc_types=["other"])
+    await file_document(doc_type="licence")
+    await store.db["offenders"].update_one(
+        {"_id": ObjectId(offender["id"])}, {"$set": {"tariff": {"expiry": "2015-03-01"}}}
+    )
+    await store.db["cases"].update_one(
+        {"_id": ObjectId(case["id"])}, {"$set": {"hearing_date": datetime(2016, 4, 2, tzinfo=UTC)}}
+    )
+    # Cases of offenders no longer on record, their ids below and above every offender's.
+    gone = []
+    for offender_id in ("0" * 24, "f" * 24):
+        opened = await open_case(caseworker.client, offender["id"])
+        await store.db["cases"].update_one(
+            {"_id": ObjectId(opened["id"])}, {"$set": {"offender_id": ObjectId(offender_id)}}
+        )
+        gone.append(opened["id"])
+    await store.db["offenders"].insert_many([{"family_name": f"Other {n}"} for n in range(3)])
+
+    done = await evaluate.evaluate(store, batch=2)
+
+    assert done.cases == 3
+    stored = await _stored(store, case["id"])
+    assert {r["rule"]: r["due"].date().isoformat() for r in stored["rules"]} == {
+        "tariff": "2021-03-01",
+        "hearing": "2022-04-02",
+    }
+    for case_id in gone:
+        assert (await _stored(store, case_id))["rules"] == []
+    again = await evaluate.evaluate(store, batch=2)
+    assert (again.cases, again.changed, again.removed) == (3, 0, 0)
+
+    # A case moved to an offender of a later batch, and back to an earlier one.
+    last = await store.db["offenders"].find_one({}, sort=[("_id", -1)])
+    assert last is not None
+    for moved_to, rules in (
+        (last["_id"], ["hearing"]),
+        (ObjectId(offender["id"]), ["tariff", "hearing"]),
+    ):
+        await store.db["cases"].update_one(
+            {"_id": ObjectId(case["id"])}, {"$set": {"offender_id": moved_to}}
+        )
+        moved = await evaluate.evaluate(store, batch=2)
+        stored = await _stored(store, case["id"])
+        assert stored["offender_id"] == moved_to
+        assert sorted(r["rule"] for r in stored["rules"]) == sorted(rules)
+        assert moved.cases == 3
+        assert await store.db[evaluate.DISPOSITIONS].count_documents({}) == 3
 
 
 async def test_a_rule_may_be_called_none_and_still_be_explained(

@@ -525,8 +525,10 @@ async def _audit(
 
 
 def audit_keep_days(rules: list[Rule]) -> int | None:
-    """The audit events' period in days, from the audit rule; None without one."""
-    for rule in rules:
-        if rule.record_class == "audit":
-            return round(rule.approximate_days)
-    return None
+    """The audit events' period in days, from the audit rules (the longest); None without one.
+
+    The longest, as between document rules: keeping an event too long can
+    be put right, expiring it too early cannot.
+    """
+    days = [round(r.approximate_days) for r in rules if r.record_class == "audit"]
+    return max(days) if days else None

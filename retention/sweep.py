@@ -1,8 +1,9 @@
-"""Retention's part of the server's periodic sweep: evaluate, carry on runs, expire audit events."""
+"""Retention's jobs in the server's periodic sweep: expire audit events, evaluate, carry on runs."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from records import audit
@@ -12,6 +13,8 @@ from retention import rules as schedule
 
 logger = logging.getLogger(__name__)
 
+SweepJob = tuple[str, Callable[[], Awaitable[object]]]
+
 
 async def audit_keep_days(store: Store, *, default: int) -> int:
     """The audit rule's period when there is one (never under the audit's own minimum)."""
@@ -19,10 +22,24 @@ async def audit_keep_days(store: Store, *, default: int) -> int:
     return max(kept if kept is not None else default, audit.MIN_KEEP_DAYS)
 
 
-async def sweep(store: Store, data_dir: Path, *, audit_default_days: int) -> None:
-    # Audit expiry first: it must not wait on an evaluation that fails.
-    await audit.expire(store, keep_days=await audit_keep_days(store, default=audit_default_days))
-    await evaluate.evaluate(store)
-    resumed = await runs.resume(store, data_dir)
-    if resumed:
-        logger.info("retention.runs.resumed", extra={"runs": resumed})
+def jobs(store: Store, data_dir: Path, *, audit_default_days: int) -> list[SweepJob]:
+    """The sweep's retention jobs, in order, each named so that one failing spares the rest.
+
+    Audit expiry comes first and runs go on whatever evaluation meets: an
+    approved destruction must not wait on an evaluation that fails.
+    """
+
+    async def expire_audit() -> None:
+        keep_days = await audit_keep_days(store, default=audit_default_days)
+        await audit.expire(store, keep_days=keep_days)
+
+    async def resume_runs() -> None:
+        resumed = await runs.resume(store, data_dir)
+        if resumed:
+            logger.info("retention.runs.resumed", extra={"runs": resumed})
+
+    return [
+        ("audit expiry", expire_audit),
+        ("retention evaluation", lambda: evaluate.evaluate(store)),
+        ("retention runs", resume_runs),
+    ]

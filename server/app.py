@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
-from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route, Router
 
 from dossier_builder import templates as dossier_templates
-from records import csv_import, tasks
-from records.errors import RecordError
-from records.files import sweep_orphans
 from records.indexes import ensure_indexes
 from records.store import Store, open_store
-from retention import sweep as retention_sweep
 from retention.startup import prepare as prepare_retention
 from search.service import SearchService
+from server import sweep
 from server.config import Settings
 from server.middleware import RequestContext
 from server.openapi import openapi
@@ -48,9 +42,6 @@ from web import assets
 from web import errors as web_errors
 from web.pages import routes as page_routes
 
-logger = logging.getLogger(__name__)
-
-
 API_ROUTES = [
     *health.routes,
     *session.routes,
@@ -72,23 +63,6 @@ API_ROUTES = [
 ]
 
 
-async def _sweep_periodically(store: Store, settings: Settings) -> None:
-    grace = timedelta(minutes=settings.orphan_grace_minutes)
-    while True:
-        try:
-            await sweep_orphans(store, grace=grace)
-            # Retention expires audit events by the audit rule (PPUD_AUDIT_KEEP_DAYS
-            # when there is none), evaluates and carries on disposal runs.
-            await retention_sweep.sweep(
-                store, settings.data_dir, audit_default_days=settings.audit_keep_days
-            )
-            await tasks.sweep(store)
-            await csv_import.expire_drafts(store)
-        except (PyMongoError, RecordError) as exc:
-            logger.warning("periodic sweep failed: %s", type(exc).__name__)
-        await asyncio.sleep(settings.sweep_interval_minutes * 60)
-
-
 def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
     """The app; with store given (tests), it is used and left open on shutdown."""
 
@@ -108,7 +82,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Starlette:
             store=active,
             search=SearchService(settings.search_dir, settings.tika_url),
         )
-        sweeper = asyncio.create_task(_sweep_periodically(active, settings)) if owned else None
+        sweeper = asyncio.create_task(sweep.run_periodically(active, settings)) if owned else None
         try:
             yield
         finally:

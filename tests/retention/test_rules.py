@@ -11,6 +11,7 @@ from bson import ObjectId
 
 from records.store import Store
 from retention import current, sweep
+from server.sweep import run_once
 from tests.conftest import Clock, File, User, open_case
 from tests.retention.conftest import add_rule, evaluated
 
@@ -101,11 +102,28 @@ async def test_audit_events_are_kept_two_years_by_the_audit_rule(
     clock.advance(days=800)
     await caseworker.client.patch(f"/offenders/{offender['id']}", json={"aliases": ["Al"]})
 
-    await sweep.sweep(store, tmp_path, audit_default_days=3650)
+    failed = await run_once(sweep.jobs(store, tmp_path, audit_default_days=3650))
+
+    assert failed == []
 
     kept = await store.db["audit"].count_documents({"action": {"$ne": "audit.expire"}})
     assert first > 0 and kept < first
     assert await store.db["audit"].find_one({"action": "audit.expire"}) is not None
+
+
+async def test_of_two_audit_rules_the_longer_keeps_the_events(store: Store, admin: User) -> None:
+    await add_rule(
+        admin,
+        code="audit-longer",
+        record_class="audit",
+        trigger="event_date",
+        amount=3,
+        unit="years",
+    )
+
+    kept = await sweep.audit_keep_days(store, default=200)
+
+    assert kept == 1096
 
 
 async def test_most_specific_rule_wins_and_changes_follow_on_the_next_run(

@@ -35,15 +35,16 @@ from records.documents import DOCUMENTS
 from records.offenders import IDENTIFIERS, OFFENDERS
 from records.store import Store, iso
 from retention import current, holds
-from retention.errors import HoldActive
-from retention.review import RUNS
+from retention.errors import HoldActive, NotDue
+from retention.review import RUNS, is_due
+from retention.visibility import TOMBSTONES
 
 logger = logging.getLogger(__name__)
 
-TOMBSTONES = "retention_tombstones"
 TEXTS = "version_texts"  # search.texts.TEXTS: retention depends on records only
 SEARCH_DELETIONS = "search_deletions"  # search.worker.DELETIONS, read by the index worker
 _UNHELD: dict[str, Any] = {"held_by": {"$in": [None, []]}}
+NO_LONGER_DUE = "no longer due under the schedule as it stands (a rule or a date changed)"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,11 @@ async def finish(store: Store, document_id: ObjectId, run: dict[str, Any]) -> di
         found = await holds.holds_on(store, document, session)
         if found:
             raise HoldActive(f"a legal hold ({found[0]['reason']}) was applied during destruction")
+        # Read again too: a run taken up after a restart may come long after
+        # its approval, and the schedule or the dates may have changed since.
+        disposition = await current.disposition_of(store, document)
+        if not is_due(disposition, store.now().date()):
+            raise NotDue(NO_LONGER_DUE)
         gone = await store.db[DOCUMENTS].find_one_and_delete(
             {"_id": document_id, "review.state": "destroying", **_UNHELD}, session=session
         )
@@ -93,7 +99,7 @@ async def finish(store: Store, document_id: ObjectId, run: dict[str, Any]) -> di
             {"$addToSet": {"contains_destroyed": str(document_id)}},
             session=session,
         )
-        tombstone = await _tombstone(store, gone, run, session)
+        tombstone = await _tombstone(store, gone, run, disposition, session)
         await store.db[TOMBSTONES].insert_one(tombstone, session=session)
         await audit.record(
             store,
@@ -117,14 +123,17 @@ async def finish(store: Store, document_id: ObjectId, run: dict[str, Any]) -> di
 
 
 async def _tombstone(
-    store: Store, document: dict[str, Any], run: dict[str, Any], session: AsyncClientSession
+    store: Store,
+    document: dict[str, Any],
+    run: dict[str, Any],
+    disposition: dict[str, Any],
+    session: AsyncClientSession,
 ) -> dict[str, Any]:
     """What stays of a destroyed record: enough to prove what went, none of its content."""
     case = await store.db[CASES].find_one({"_id": document["case_id"]}, session=session) or {}
     offender = (
         await store.db[OFFENDERS].find_one({"_id": case.get("offender_id")}, session=session) or {}
     )
-    disposition = await current.disposition_of(store, document)
     return {
         "_id": document["_id"],
         "run_id": run["_id"],
@@ -168,11 +177,11 @@ async def destroy_one(
     store: Store, data_dir: Path, document_id: ObjectId, run: dict[str, Any]
 ) -> Outcome:
     if not await claim(store, document_id, run):
-        return await _blocked(store, document_id, "held, or no longer approved, when its turn came")
+        return await blocked(store, document_id, "held, or no longer approved, when its turn came")
     try:
         gone = await finish(store, document_id, run)
-    except HoldActive as exc:
-        return await _blocked(store, document_id, exc.detail)
+    except (HoldActive, NotDue) as exc:
+        return await blocked(store, document_id, exc.detail)
     sha256s = [v["sha256"] for v in gone["versions"]]
     still = set(
         await store.db[DOCUMENTS].distinct("versions.sha256", {"versions.sha256": {"$in": sha256s}})
@@ -181,7 +190,7 @@ async def destroy_one(
     return Outcome(document_id, "destroyed")
 
 
-async def _blocked(store: Store, document_id: ObjectId, why: str) -> Outcome:
+async def blocked(store: Store, document_id: ObjectId, why: str) -> Outcome:
     await store.db[DOCUMENTS].update_one(
         {"_id": document_id, "review.state": {"$in": ["approved", "destroying"]}},
         {"$set": {"review.state": "blocked", "review.blocked": why}},

@@ -23,11 +23,12 @@ from records import audit, cases, documents, offenders
 from records.actors import Actor
 from records.cases import CASES
 from records.documents import DOCUMENTS
-from records.errors import Conflict, NotFound
+from records.errors import Conflict, Forbidden, NotFound
 from records.paging import Page, page
 from records.policy import Action, case_filter, require
 from records.store import Store, as_utc, iso, parse_id
 from records.validation import Fields
+from retention import visibility
 
 HOLDS = "retention_holds"
 REASONS = {
@@ -118,7 +119,11 @@ async def _target(
         return fields, {"case_id": case["_id"]}
     # The register of offenders is open to every team: a hold on a person covers
     # all their cases, those of teams the records manager cannot see as well.
+    # It is asked of someone who sees one of them at least, or they could not
+    # read the hold they had made (visible).
     offender = await offenders.get_offender(store, actor, ident)
+    if not await visibility.sees_any_case_of(store, actor, offender["_id"]):
+        raise Forbidden("you can see none of this person's cases, so cannot hold their records")
     case_ids = await store.db[CASES].distinct("_id", {"offender_id": offender["_id"]})
     fields = {"target": target, "target_offender": offender["_id"], "offender_id": offender["_id"]}
     return fields, {"case_id": {"$in": case_ids}}
@@ -126,6 +131,15 @@ async def _target(
 
 async def lift_hold(store: Store, actor: Actor, hold_id: str, data: Any) -> dict[str, Any]:
     hold = await get_hold(store, actor, hold_id)
+    if hold["target"] == "offender" and not await visibility.sees_every_case_of(
+        store, actor, hold["target_offender"]
+    ):
+        # Lifting exposes every case the hold covers to destruction, so it
+        # is for someone who can see them all.
+        raise Forbidden(
+            "the hold covers cases of this person you cannot see: ask a records "
+            "manager who can see all of them to lift it"
+        )
     fields = Fields(data)
     fields.unknown({"note", "code"})
     note = fields.text("note", max_length=2000)
@@ -167,7 +181,7 @@ async def get_hold(store: Store, actor: Actor, hold_id: str) -> dict[str, Any]:
     found = await store.db[HOLDS].find_one(
         {"$and": [{"_id": parse_id(hold_id, kind="legal hold")}, await visible(store, actor)]}
     )
-    if found is None:
+    if found is None or not await _sees_document_of(store, actor, found):
         raise NotFound.absent("legal hold", hold_id)
     return found
 
@@ -184,16 +198,30 @@ async def list_holds(
     query: dict[str, Any] = await visible(store, actor)
     if active_only:
         query = {"$and": [query, ACTIVE]}
-    return await page(store.db[HOLDS], query, limit=limit, cursor=cursor, newest_first=True)
+    found = await page(store.db[HOLDS], query, limit=limit, cursor=cursor, newest_first=True)
+    seen = [hold for hold in found.items if await _sees_document_of(store, actor, hold)]
+    return Page(items=seen, next_cursor=found.next_cursor)
 
 
 async def visible(store: Store, actor: Actor) -> dict[str, Any]:
-    """Holds on cases the actor sees, and holds on people (the register is open)."""
+    """Holds on cases the actor sees, and on people one of whose cases they see.
+
+    A hold's note may say more than its target (a victim, an inquiry), so
+    a person's hold is not shown to every team even though the register is.
+    """
     scope = case_filter(actor)
     if not scope:
         return {}
     case_ids = await store.db[CASES].distinct("_id", scope)
-    return {"$or": [{"case_id": {"$in": case_ids}}, {"target": "offender"}]}
+    offender_ids = await store.db[CASES].distinct("offender_id", scope)
+    return {"$or": [{"case_id": {"$in": case_ids}}, {"target_offender": {"$in": offender_ids}}]}
+
+
+async def _sees_document_of(store: Store, actor: Actor, hold: dict[str, Any]) -> bool:
+    """A hold on one document is seen only by those who see the document (its limit too)."""
+    if hold.get("target_document") is None:
+        return True
+    return await visibility.sees_every_document(store, actor, [hold["target_document"]])
 
 
 async def holds_on(

@@ -30,6 +30,7 @@ from retention import current, expressions, holds, queue_order
 from retention import rules as schedule
 from retention.errors import HoldActive, NotDue, SamePerson
 from retention.evaluate import DISPOSITIONS
+from retention.visibility import sees_every_document, visible_documents
 
 PROPOSALS = "retention_proposals"
 RUNS = "retention_runs"
@@ -45,6 +46,12 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC) - timedelta(milliseconds=1)
 
 
+def is_due(disposition: dict[str, Any] | None, today: date) -> bool:
+    """A rule governs the record and its date has come."""
+    due = (disposition or {}).get("due")
+    return due is not None and as_utc(due) <= end_of(today)
+
+
 def read_day(value: str | None, field: str, *, default: date) -> date:
     if not value:
         return default
@@ -53,16 +60,6 @@ def read_day(value: str | None, field: str, *, default: date) -> date:
     fields.check()
     assert checked is not None
     return date.fromisoformat(checked)
-
-
-async def visible_documents(store: Store, actor: Actor) -> dict[str, Any]:
-    """The query clause for documents in cases the actor sees, as records.policy decides."""
-    scope = case_filter(actor)
-    clause: dict[str, Any] = dict(document_filter(actor))
-    if scope:
-        case_ids = await store.db[CASES].distinct("_id", scope)
-        clause = {"$and": [clause, {"case_id": {"$in": case_ids}}]}
-    return clause
 
 
 def retained_clause(as_of: date) -> dict[str, Any]:
@@ -228,13 +225,18 @@ async def decide(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
     fields.unknown({"document_ids", "decision", "until", "reason", "hold_reason", "note"})
     ids = fields.text_list("document_ids", max_items=MAX_BATCH, max_length=64)
     decision = fields.text("decision", max_length=16)
-    if not ids:
+    if not ids and not any(p.field == "document_ids" for p in fields.problems):
         fields.fail("document_ids", "name at least one document")
     if decision is not None and decision not in DECISIONS:
         fields.fail("decision", f"must be one of {', '.join(DECISIONS)}, not {decision[:20]!r}")
     until = fields.date("until", required=decision == "retain")
     reason = fields.text("reason", required=decision == "retain", max_length=2000)
     hold_reason = fields.text("hold_reason", required=decision == "hold", max_length=64)
+    if decision == "hold" and hold_reason is not None and hold_reason not in holds.REASONS:
+        # Checked here so the message names this request's field, not the hold's.
+        fields.fail(
+            "hold_reason", f"must be one of {', '.join(holds.REASONS)}, not {hold_reason[:40]!r}"
+        )
     note = fields.text("note", required=decision == "hold", max_length=2000)
     fields.check()
 
@@ -351,9 +353,8 @@ async def _check_disposable(
     store: Store, document: dict[str, Any], disposition: dict[str, Any] | None, today: date
 ) -> None:
     title = document["title"]
-    due = (disposition or {}).get("due")
     review = document.get("review") or {}
-    if due is None or as_utc(due) > end_of(today):
+    if not is_due(disposition, today):
         raise NotDue(f"{title!r} is not due for disposal yet")
     retained = review.get("retained_until")
     if retained is not None and as_utc(retained) > end_of(today):
@@ -372,14 +373,9 @@ async def get_proposal(store: Store, actor: Actor, proposal_id: str) -> dict[str
     """The proposal, if the actor sees every document in it; otherwise absent."""
     require(actor, Action.RETENTION_REVIEW)
     found = await store.db[PROPOSALS].find_one({"_id": parse_id(proposal_id, kind="proposal")})
-    if found is None:
-        raise NotFound.absent("proposal", proposal_id)
-    visible = await visible_documents(store, actor)
-    seen = await store.db[DOCUMENTS].count_documents(
-        {"$and": [visible, {"_id": {"$in": found["document_ids"]}}]}
-    )
-    pending = await store.db[DOCUMENTS].count_documents({"_id": {"$in": found["document_ids"]}})
-    if seen < pending:
+
+    # Decided proposals too: their state must not tell others they exist.
+    if found is None or not await sees_every_document(store, actor, found["document_ids"]):
         raise NotFound.absent("proposal", proposal_id)
     return found
 
@@ -416,6 +412,7 @@ async def approve(store: Store, actor: Actor, proposal_id: str, data: Any) -> di
         raise Conflict(f"the proposal is already {proposal['state']}")
     if proposal["proposed_by_id"] == actor.id:
         raise SamePerson("you proposed this disposal: a second records manager must approve it")
+    await _check_still_due(store, proposal)
     factor = await credentials.confirm_second_factor(store, actor, data.get("code"))
 
     run = {
@@ -467,6 +464,26 @@ async def approve(store: Store, actor: Actor, proposal_id: str, data: Any) -> di
     return await store.transaction(apply)
 
 
+async def _check_still_due(store: Store, proposal: dict[str, Any]) -> None:
+    """Refuses approval if a record fell out of the schedule since it was proposed.
+
+    The rules, or the dates they count from (a date of death entered in
+    error and corrected, say), may have changed in between; the approver
+    decides on the schedule as it stands now, not as it stood then.
+    """
+    chosen = [d async for d in store.db[DOCUMENTS].find({"_id": {"$in": proposal["document_ids"]}})]
+    standing = await current.of_documents(store, chosen)
+    today = store.now().date()
+    stale = [d["title"] for d in chosen if not is_due(standing.get(d["_id"]), today)]
+    if stale:
+        named = ", ".join(repr(t) for t in sorted(stale)[:5])
+        more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
+        raise NotDue(
+            f"no longer due for disposal under the schedule as it stands: {named}{more}; "
+            "reject the proposal"
+        )
+
+
 async def reject(store: Store, actor: Actor, proposal_id: str, data: Any) -> dict[str, Any]:
     proposal = await get_proposal(store, actor, proposal_id)
     fields = Fields(data)
@@ -477,13 +494,17 @@ async def reject(store: Store, actor: Actor, proposal_id: str, data: Any) -> dic
         raise Conflict(f"the proposal is already {proposal['state']}")
 
     async def apply(session: AsyncClientSession) -> dict[str, Any]:
-        await store.db[PROPOSALS].update_one(
-            {"_id": proposal["_id"]},
+        # Conditional, as approval is: of an approval and a rejection at
+        # once, the transaction that commits second finds nothing to move.
+        moved = await store.db[PROPOSALS].update_one(
+            {"_id": proposal["_id"], "state": "proposed"},
             {"$set": {"state": "rejected", "rejected_by": actor.username, "rejection": reason}},
             session=session,
         )
+        if moved.modified_count != 1:
+            raise Conflict("the proposal was decided meanwhile")
         await store.db[DOCUMENTS].update_many(
-            {"review.proposal_id": proposal["_id"]},
+            {"review.proposal_id": proposal["_id"], "review.state": "proposed"},
             {"$set": {"review.state": None, "review.proposal_id": None}},
             session=session,
         )
@@ -495,7 +516,7 @@ async def reject(store: Store, actor: Actor, proposal_id: str, data: Any) -> dic
             detail={"reason": reason},
             session=session,
         )
-        return proposal | {"state": "rejected"}
+        return proposal | {"state": "rejected", "rejected_by": actor.username, "rejection": reason}
 
     return proposal_view(await store.transaction(apply))
 
@@ -510,6 +531,9 @@ def proposal_view(proposal: dict[str, Any]) -> dict[str, Any]:
         "proposed_at": iso(proposal["proposed_at"]),
         "state": proposal["state"],
         "run_id": str(proposal["run_id"]) if proposal.get("run_id") else None,
+        "approved_by": proposal.get("approved_by"),
+        "rejected_by": proposal.get("rejected_by"),
+        "rejection_reason": proposal.get("rejection"),
     }
 
 

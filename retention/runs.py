@@ -16,15 +16,15 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 
 from records.actors import Actor
-from records.cases import CASES
 from records.documents import DOCUMENTS
 from records.errors import NotFound
 from records.paging import Page, page
-from records.policy import Action, case_filter, document_filter, require
+from records.policy import Action, require
 from records.store import Store, iso, parse_id
 from retention import current, destroy, transfer
-from retention.destroy import TOMBSTONES, Outcome
-from retention.review import RUNS
+from retention.destroy import Outcome
+from retention.review import RUNS, is_due
+from retention.visibility import TOMBSTONES, sees_every_document
 
 logger = logging.getLogger(__name__)
 
@@ -60,17 +60,24 @@ async def _transfer(store: Store, data_dir: Path, run: dict[str, Any]) -> list[O
             {"_id": 1},
         )
     ]
+    # As destruction does: the schedule as it stands now, not at approval.
+    standings = await current.of_documents(
+        store, [d async for d in store.db[DOCUMENTS].find({"_id": {"$in": ready}})]
+    )
+    today = store.now().date()
+    stale = {i for i in ready if not is_due(standings.get(i), today)}
+    ready = [i for i in ready if i not in stale]
     path = await transfer.write_package(store, data_dir, run, ready)
     await store.db[RUNS].update_one({"_id": run["_id"]}, {"$set": {"package": str(path)}})
     outcomes: list[Outcome] = []
     for document_id in run["documents"]:
+        if document_id in stale:
+            outcomes.append(await destroy.blocked(store, document_id, destroy.NO_LONGER_DUE))
+            continue
         if document_id not in ready:
             outcomes.append(Outcome(document_id, "blocked", "held, or no longer approved"))
             continue
-        document = await store.db[DOCUMENTS].find_one({"_id": document_id})
-        standing = await current.disposition_of(store, document) if document else {}
-        keep = standing.get("after_transfer") == "keep"
-        if keep:
+        if (standings.get(document_id) or {}).get("after_transfer") == "keep":
             await store.db[DOCUMENTS].update_one(
                 {"_id": document_id},
                 {"$set": {"review.state": "transferred", "review.transferred_in": run["_id"]}},
@@ -104,24 +111,12 @@ async def get_run(store: Store, actor: Actor, run_id: str) -> dict[str, Any]:
 
 
 async def _sees_run(store: Store, actor: Actor, run: dict[str, Any]) -> bool:
-    """Every document of the run (destroyed or not) is one the actor may see, in a case they see.
+    """Every document of the run, destroyed or not, is one the actor may see.
 
     A tombstone keeps its document's limit (restricted_to), so a limited
     document stays hidden after it is gone, from administrators too.
     """
-    hidden = {"$nor": [document_filter(actor)]}
-    if await store.db[TOMBSTONES].find_one({"run_id": run["_id"], **hidden}, {"_id": 1}):
-        return False
-    if await store.db[DOCUMENTS].find_one({"_id": {"$in": run["documents"]}, **hidden}, {"_id": 1}):
-        return False
-    scope = case_filter(actor)
-    if not scope:
-        return True
-    allowed = set(await store.db[CASES].distinct("_id", scope))
-    stones = store.db[TOMBSTONES].find({"run_id": run["_id"]}, {"case_id": 1})
-    left = store.db[DOCUMENTS].find({"_id": {"$in": run["documents"]}}, {"case_id": 1})
-    cases_of_run = {s["case_id"] async for s in stones} | {d["case_id"] async for d in left}
-    return cases_of_run <= allowed
+    return await sees_every_document(store, actor, run["documents"])
 
 
 async def list_runs(

@@ -194,7 +194,7 @@ async def apply_hold(request: Request) -> Response:
         await holds.apply_hold(services(request).store, actor, values)
     except InvalidInput as exc:
         add_problems(errors, exc, ids=HOLD_IDS)
-    except NotFound as exc:
+    except (Forbidden, NotFound) as exc:
         errors.add("id", sentence(exc.detail))
     else:
         return RedirectResponse("/retention/holds?done=applied", status_code=303)
@@ -212,7 +212,7 @@ async def lift_hold(request: Request) -> Response:
         )
     except InvalidInput as exc:
         add_problems(errors, exc, ids={"note": "lift-note"})
-    except Conflict as exc:
+    except (Conflict, Forbidden) as exc:
         errors.add("lift-note", sentence(exc.detail))
     else:
         return RedirectResponse("/retention/holds?done=lifted", status_code=303)

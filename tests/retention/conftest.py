@@ -11,7 +11,7 @@ from bson import ObjectId
 from records.actors import SYSTEM
 from records.store import Store
 from retention import evaluate, roles
-from tests.conftest import MakeUser, User
+from tests.conftest import Clock, File, MakeUser, User
 
 
 @pytest.fixture
@@ -122,3 +122,44 @@ async def retention_records(store: Store, case_id: str, document_id: str) -> dic
         "proposal_id": str(proposal.inserted_id),
         "run_id": str(run.inserted_id),
     }
+
+
+async def due_documents(
+    store: Store,
+    clock: Clock,
+    admin: User,
+    caseworker: User,
+    case: dict[str, Any],
+    file_document: File,
+    *,
+    count: int = 2,
+    **rule: Any,
+) -> list[dict[str, Any]]:
+    await add_rule(
+        admin, code="recall-closed", case_types=["recall"], trigger="case_closed", **rule
+    )
+    filed = [await file_document(title=f"Report {n}") for n in range(count)]
+    await stop_case(caseworker.client, case["id"])
+    clock.advance(days=7 * 366)
+    await evaluated(store)
+    return filed
+
+
+async def approved_run(
+    first: User, second: User, ids: list[str], action: str = "destroy"
+) -> dict[str, Any]:
+    proposed = await decide(first.client, ids, action, reason="Past its time")
+    assert proposed.status_code == 200, proposed.text
+    approval = await second.client.post(
+        f"/retention/proposals/{proposed.json()['id']}/approval", json={"code": second.totp()}
+    )
+    assert approval.status_code == 202, approval.text
+    return dict(approval.json())
+
+
+async def approved_run_of(approver: User, proposal_id: str) -> str:
+    approval = await approver.client.post(
+        f"/retention/proposals/{proposal_id}/approval", json={"code": approver.totp()}
+    )
+    assert approval.status_code == 202, approval.text
+    return str(approval.json()["id"])

@@ -18,40 +18,16 @@ from retention import destroy, holds, runs
 from retention.errors import HoldActive
 from retention.review import RUNS
 from tests.conftest import Clock, File, Ppud, User
-from tests.retention.conftest import add_rule, decide, evaluated, queue_ids, stop_case
-
-
-async def due_documents(
-    store: Store,
-    clock: Clock,
-    admin: User,
-    caseworker: User,
-    case: dict[str, Any],
-    file_document: File,
-    *,
-    count: int = 2,
-    **rule: Any,
-) -> list[dict[str, Any]]:
-    await add_rule(
-        admin, code="recall-closed", case_types=["recall"], trigger="case_closed", **rule
-    )
-    filed = [await file_document(title=f"Report {n}") for n in range(count)]
-    await stop_case(caseworker.client, case["id"])
-    clock.advance(days=7 * 366)
-    await evaluated(store)
-    return filed
-
-
-async def approved_run(
-    first: User, second: User, ids: list[str], action: str = "destroy"
-) -> dict[str, Any]:
-    proposed = await decide(first.client, ids, action, reason="Past its time")
-    assert proposed.status_code == 200, proposed.text
-    approval = await second.client.post(
-        f"/retention/proposals/{proposed.json()['id']}/approval", json={"code": second.totp()}
-    )
-    assert approval.status_code == 202, approval.text
-    return dict(approval.json())
+from tests.retention.conftest import (
+    add_rule,
+    approved_run,
+    approved_run_of,
+    decide,
+    due_documents,
+    evaluated,
+    queue_ids,
+    stop_case,
+)
 
 
 async def test_hold_applied_while_destruction_runs_wins(
@@ -282,14 +258,6 @@ async def test_a_limited_document_stays_hidden_in_proposals_runs_and_certificate
     assert (await outsider.client.get("/retention/runs")).json()["items"] == []
     certificate = await first.client.get(f"/retention/runs/{run}/certificate.csv")
     assert certificate.status_code == 200 and "Victim statement" in certificate.text
-
-
-async def approved_run_of(approver: User, proposal_id: str) -> str:
-    approval = await approver.client.post(
-        f"/retention/proposals/{proposal_id}/approval", json={"code": approver.totp()}
-    )
-    assert approval.status_code == 202, approval.text
-    return str(approval.json()["id"])
 
 
 async def test_runs_resume_after_a_restart(

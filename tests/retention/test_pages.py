@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 
 from records.store import Store
-from tests.conftest import Clock, File, User
-from tests.retention.test_disposal import due_documents
+from tests.conftest import Clock, File, User, open_case
+from tests.retention.conftest import due_documents
 from tests.web.conftest import browser_client, pages_signed_in
 
 __all__ = ["browser_client"]
@@ -99,3 +99,28 @@ async def test_retention_pages_are_refused_to_others(
 
     assert refused.status_code == 403
     assert 'href="/retention"' not in (await browser_client.get("/")).text
+
+
+async def test_holds_page_explains_a_hold_it_may_not_lift(
+    make_user: Any,
+    records_manager: User,
+    offender: dict[str, Any],
+    case: dict[str, Any],
+    browser_client: httpx.AsyncClient,
+) -> None:
+    north = await make_user("caseworker", team="north")
+    await open_case(north.client, offender["id"], team="north", case_type="parole_review")
+    made = await records_manager.client.post(
+        "/retention/holds",
+        json={"reason": "mappa", "note": "MAPPA", "target": "offender", "id": offender["id"]},
+    )
+    assert made.status_code == 201, made.text
+    token = await pages_signed_in(browser_client, records_manager)
+
+    refused = await browser_client.post(
+        f"/retention/holds/{made.json()['id']}/lift",
+        data={"csrf_token": token, "lift-note": "Ended"},
+    )
+
+    assert refused.status_code == 422
+    assert "cases of this person you cannot see" in refused.text

@@ -23,7 +23,7 @@ async def list_rules(request: Request) -> Response:
     summary: The retention rules, in the order they take precedence
     tags: [retention]
     responses:
-      200: {description: The rules, most specific first}
+      200: {description: 'The rules, most specific first'}
       403: {description: Needs a records manager or an administrator}
     """
     actor = await authenticate(request)
@@ -117,7 +117,7 @@ async def import_rules(request: Request) -> Response:
     tags: [retention]
     requestBody: {required: true, content: {text/csv: {schema: {type: string}}}}
     responses:
-      200: {description: How many were created, changed and unchanged}
+      200: {description: 'How many were created, changed and unchanged'}
       403: {description: Needs administrator}
       422: {$ref: "#/components/responses/Invalid"}
     """
@@ -185,7 +185,7 @@ async def make_decision(request: Request) -> Response:
       200: {description: What was decided}
       403: {description: Needs a records manager}
       404: {$ref: "#/components/responses/NotFound"}
-      409: {description: A record is held, not due, or already proposed}
+      409: {description: 'A record is held, not due, or already proposed'}
       422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
@@ -217,8 +217,8 @@ async def approve_proposal(request: Request) -> Response:
     tags: [retention]
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [code], properties: {code: {type: string}}}}}}
     responses:
-      202: {description: The run, approved}
-      403: {description: Not a records manager, the proposer themselves, or a wrong code}
+      202: {description: 'The run, approved'}
+      403: {description: 'Not a records manager, the proposer themselves, or a wrong code'}
       404: {$ref: "#/components/responses/NotFound"}
       409: {description: Already decided}
     """
@@ -237,7 +237,7 @@ async def reject_proposal(request: Request) -> Response:
     tags: [retention]
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [reason]}}}}
     responses:
-      200: {description: The proposal, rejected}
+      200: {description: 'The proposal, rejected'}
       403: {description: Needs a records manager}
       404: {$ref: "#/components/responses/NotFound"}
     """
@@ -304,7 +304,7 @@ async def lift_hold(request: Request) -> Response:
     tags: [retention]
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [note]}}}}
     responses:
-      200: {description: The hold, lifted}
+      200: {description: 'The hold, lifted'}
       404: {$ref: "#/components/responses/NotFound"}
       422: {$ref: "#/components/responses/Invalid"}
     """

@@ -345,7 +345,7 @@ async def get_run(request: Request) -> Response:
 
 async def certificate_pdf(request: Request) -> Response:
     """
-    summary: The run's destruction certificate as PDF
+    summary: The run's certificate of destruction or transfer as PDF, blocked records with why
     tags: [retention]
     responses:
       200: {description: The certificate, content: {application/pdf: {}}}
@@ -355,8 +355,9 @@ async def certificate_pdf(request: Request) -> Response:
     store = services(request).store
     run = await runs.get_run(store, actor, request.path_params["run_id"])
     stones = await runs.tombstones(store, run["_id"])
+    left = await certificate.remaining(store, run)
     return Response(
-        certificate.as_pdf(run, stones),
+        certificate.as_pdf(run, stones, left),
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="certificate-{run["_id"]}.pdf"'},
     )
@@ -364,7 +365,7 @@ async def certificate_pdf(request: Request) -> Response:
 
 async def certificate_csv(request: Request) -> Response:
     """
-    summary: The run's destruction certificate as CSV
+    summary: The run's certificate of destruction or transfer as CSV, a row per record
     tags: [retention]
     responses:
       200: {description: The certificate, content: {text/csv: {}}}
@@ -374,8 +375,9 @@ async def certificate_csv(request: Request) -> Response:
     store = services(request).store
     run = await runs.get_run(store, actor, request.path_params["run_id"])
     stones = await runs.tombstones(store, run["_id"])
+    left = await certificate.remaining(store, run)
     return Response(
-        certificate.as_csv(run, stones),
+        certificate.as_csv(run, stones, left),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="certificate-{run["_id"]}.csv"'},
     )

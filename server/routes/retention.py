@@ -12,7 +12,7 @@ from records.policy import Action, require
 from retention import certificate, explain, holds, review, rules, rules_csv, runs
 from retention.review import read_day
 from server.auth import authenticate
-from server.routes._common import page_response, paging, read_json
+from server.routes._common import page_response, paging, query_flag, read_json
 from server.state import services
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
@@ -254,16 +254,22 @@ async def list_holds(request: Request) -> Response:
     """
     summary: Legal holds in force (?all=true for lifted ones too)
     tags: [retention]
+    parameters:
+      - {name: all, in: query, schema: {type: boolean, default: false}}
+      - {$ref: "#/components/parameters/limit"}
+      - {$ref: "#/components/parameters/cursor"}
     responses:
       200: {description: A page of holds}
       403: {description: Needs a records manager}
+      422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
+    # Who may ask comes before what they asked: a refusal reads the same for any query.
+    require(actor, Action.RETENTION_REVIEW)
+    everything = query_flag(request, "all")
+
     found = await holds.list_holds(
-        services(request).store,
-        actor,
-        active_only=request.query_params.get("all") != "true",
-        **paging(request),
+        services(request).store, actor, active_only=not everything, **paging(request)
     )
     return page_response(found, holds.hold_view)
 

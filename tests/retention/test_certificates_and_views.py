@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pikepdf
 import pypdfium2
+import pytest
 from bson import ObjectId
 
 from records.store import Store
@@ -197,3 +198,33 @@ async def test_certificate_of_a_transfer_says_transfer_and_what_was_destroyed_or
     assert "1 kept after transfer" in text and "1 document(s) blocked" in text
     assert "Transferred, then destroyed (1)" in text and "Transferred and kept (1)" in text
     assert "Blocked: not destroyed (1)" in text and "Held back" in text
+
+
+@pytest.mark.parametrize("value", ["maybe", "1", "yes", "TRUEISH"])
+async def test_holds_list_refuses_an_all_that_is_not_true_or_false(
+    records_manager: User, value: str
+) -> None:
+    refused = await records_manager.client.get("/retention/holds", params={"all": value})
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["all"]
+
+
+async def test_holds_list_all_true_adds_lifted_holds_and_false_leaves_them_out(
+    records_manager: User, case: dict[str, Any]
+) -> None:
+    made = await records_manager.client.post(
+        "/retention/holds",
+        json={"reason": "other", "note": "Briefly", "target": "case", "id": case["id"]},
+    )
+    lifted = await records_manager.client.post(
+        f"/retention/holds/{made.json()['id']}/lift", json={"note": "Done"}
+    )
+    assert lifted.status_code == 200, lifted.text
+
+    listed = {
+        value: len((await records_manager.client.get(f"/retention/holds{value}")).json()["items"])
+        for value in ("", "?all=false", "?all=true", "?all=True")
+    }
+
+    assert listed == {"": 0, "?all=false": 0, "?all=true": 1, "?all=True": 1}

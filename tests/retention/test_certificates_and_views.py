@@ -17,6 +17,9 @@ from records.store import Store
 from tests.conftest import Clock, File, User
 from tests.retention.conftest import add_rule, decide, evaluated, stop_case
 from tests.retention.test_disposal import due_documents
+from tests.web.conftest import browser_client, pages_signed_in
+
+__all__ = ["browser_client"]
 
 
 def pdf_text(content: bytes) -> str:
@@ -228,3 +231,16 @@ async def test_holds_list_all_true_adds_lifted_holds_and_false_leaves_them_out(
     }
 
     assert listed == {"": 0, "?all=false": 0, "?all=true": 1, "?all=True": 1}
+
+
+async def test_queue_page_announces_only_outcomes_it_knows(
+    records_manager: User, browser_client: httpx.AsyncClient
+) -> None:
+    await pages_signed_in(browser_client, records_manager)
+
+    spoofed = await browser_client.get("/retention", params={"done": "Call 0800 000 000 now"})
+    known = await browser_client.get("/retention", params={"done": "destroy"})
+
+    assert spoofed.status_code == known.status_code == 200
+    assert "0800" not in spoofed.text and "govuk-notification-banner--success" not in spoofed.text
+    assert "Destruction proposed: a second records manager must approve it" in known.text

@@ -13,7 +13,14 @@ from pymongo.errors import DuplicateKeyError
 
 from records import audit
 from records.actors import Actor
-from records.errors import Duplicate, Forbidden, InvalidInput, NotFound
+from records.errors import (
+    Conflict,
+    Duplicate,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StaleRevision,
+)
 from records.paging import Page, check_limit, decode_cursor, encode_cursor, page
 from records.policy import Action, require
 from records.store import Store, iso, parse_id
@@ -40,7 +47,10 @@ SEARCH_KEYS = (SEARCH_NAMES, SEARCH_IDS)
 EARLIEST_BIRTH = "1900-01-01"
 
 
-def _read(data: Any, *, partial: bool, today: date) -> dict[str, Any]:
+def _read(
+    data: Any, *, partial: bool, today: date, current: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The fields sent, checked; current is the stored record a partial change applies to."""
     fields = Fields(data)
     fields.unknown(FIELDS)
 
@@ -69,8 +79,38 @@ def _read(data: Any, *, partial: bool, today: date) -> dict[str, Any]:
     elif not partial:
         record["aliases"] = []
 
+    _check_life_dates(fields, record, current or {}, today=today)
     fields.check()
     return record
+
+
+def _check_life_dates(
+    fields: Fields, sent: dict[str, Any], current: dict[str, Any], *, today: date
+) -> None:
+    """Refuse dates no life can have: they would start retention periods early or never.
+
+    A death cannot be in the future; no life date can come before the birth.
+    Expiry dates may lie ahead (a sentence still running), so only the birth
+    bounds them. A field already refused is left out (its value is None here).
+    """
+    died = sent.get("date_of_death")
+    if died is not None and died > today.isoformat():
+        fields.fail("date_of_death", "must not be in the future")
+
+    merged = current | sent
+    born = merged.get("date_of_birth")
+    if born is None or any(p.field == "date_of_birth" for p in fields.problems):
+        return
+    for name in LIFE_DATES:
+        when = merged.get(name)
+        if when is None or when >= born:
+            continue
+        if name in sent:
+            fields.fail(name, f"must not be before the date of birth ({born})")
+        elif "date_of_birth" in sent:
+            # The birth moved past a date already held: name the field the client sent.
+            label = name.replace("_", " ")
+            fields.fail("date_of_birth", f"must not be after the {label} held ({when})")
 
 
 def new_offender_record(data: Any, *, today: date) -> dict[str, Any]:
@@ -144,8 +184,14 @@ async def get_offender(store: Store, actor: Actor, offender_id: str) -> dict[str
 
 
 async def update_offender(
-    store: Store, actor: Actor, offender_id: str, data: Any
+    store: Store,
+    actor: Actor,
+    offender_id: str,
+    data: Any,
+    *,
+    expected_revision: int | None = None,
 ) -> dict[str, Any]:
+    """Change the fields sent; with expected_revision, only while the record is still at it."""
     require(actor, Action.OFFENDER_WRITE)
     oid = parse_id(offender_id, kind="offender")
     current = await store.db[OFFENDERS].find_one({"_id": oid})
@@ -153,7 +199,9 @@ async def update_offender(
         raise NotFound.absent("offender", offender_id)
     # Whether they may comes before what they sent: a refusal reads the same for any body.
     await _require_a_case_of_ours(store, actor, oid)
-    asked = _read(data, partial=True, today=store.now().date())
+    if expected_revision is not None and revision_of(current) != expected_revision:
+        raise _stale(expected_revision)
+    asked = _read(data, partial=True, today=store.now().date(), current=current)
     changes = {name: value for name, value in asked.items() if current.get(name) != value}
     if not changes:
         return current  # nothing would change: no new revision, no event
@@ -161,19 +209,39 @@ async def update_offender(
     update = _set_and_unset(changes)
     changed = {k: v for k, v in {**current, **changes}.items() if v is not None}
     update.setdefault("$set", {}).update(search_keys(changed))
+    # The revision read guards the write: a change landing in between makes it match nothing,
+    # and the checks above (a birth against a death) were made on what is replaced.
+    # {"revision": None} also matches a record filed before revisions were kept.
     try:
         updated = await store.db[OFFENDERS].find_one_and_update(
-            {"_id": oid}, update, return_document=ReturnDocument.AFTER
+            {"_id": oid, "revision": current.get("revision")},
+            update,
+            return_document=ReturnDocument.AFTER,
         )
     except DuplicateKeyError as exc:
         raise Duplicate("an offender with that NOMS number already exists") from exc
+    if updated is None and expected_revision is not None:
+        raise _stale(expected_revision)
     if updated is None:
-        raise NotFound.absent("offender", offender_id)
+        # No If-Match was sent, so this is no stale precondition (412) but a race (409).
+        raise Conflict("the offender was changed by someone else at the same moment; try again")
 
     await audit.record(
         store, actor, "offender.update", f"offender:{oid}", detail={"fields": sorted(changes)}
     )
     return updated
+
+
+def revision_of(offender: dict[str, Any]) -> int:
+    # Records filed before revisions were kept count as the first.
+    return int(offender.get("revision", 1))
+
+
+def _stale(expected_revision: int) -> StaleRevision:
+    return StaleRevision(
+        f"the offender has changed since revision {expected_revision}; "
+        "fetch them again and reapply your change"
+    )
 
 
 # Longer than any real name or identifier.
@@ -290,7 +358,7 @@ def offender_view(offender: dict[str, Any]) -> dict[str, Any]:
         **{name: offender.get(name) for name in IDENTIFIERS},
         **{name: offender.get(name) for name in LIFE_DATES},
         "aliases": offender.get("aliases", []),
-        "revision": offender.get("revision", 1),
+        "revision": revision_of(offender),
         "created_at": iso(offender["created_at"]),
     }
 

@@ -6,6 +6,7 @@ case's facts as they are now, so what is shown is what the next run stores.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from records import documents
@@ -16,7 +17,7 @@ from records.store import Store, as_utc, iso
 from retention import current, expressions
 from retention import rules as schedule
 from retention.evaluate import DISPOSITIONS
-from retention.review import queue_item
+from retention.review import end_of, queue_item
 
 
 async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any]:
@@ -63,12 +64,38 @@ async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any
     evaluated = await store.db[DISPOSITIONS].find_one({"_id": case["_id"]}, {"evaluated_at": 1})
     return {
         **queue_item(document | {"disposition": standing}),
+        "state": record_state(document, standing, now=store.now()),
         "governing_rule": matched[0]["rule"] if matched else None,
         "matching_rules": matched,
         # When evaluation last looked at the record's case (what the queue finds it by).
         "evaluated_at": iso(evaluated["evaluated_at"]) if evaluated else None,
         "why": _why(matched),
     }
+
+
+def record_state(document: dict[str, Any], standing: dict[str, Any], *, now: datetime) -> str:
+    """Where the record stands today, as the queue would put it, for any record, due or not.
+
+    The queue lists only what is due, so its items say "due" when no decision
+    or hold says otherwise (review.queue_item); a record looked up by id may
+    have no rule, be due only later, or be retained past today.
+    """
+    review = document.get("review") or {}
+    # A decision or a run wrote it: proposed, approved, blocked, destroying, transferred.
+    if review.get("state"):
+        return str(review["state"])
+    if document.get("held_by"):
+        return "held"
+    if not standing:
+        return "no_rule"
+
+    today = end_of(now.date())
+    retained = review.get("retained_until")
+    if isinstance(retained, datetime) and as_utc(retained) > today:
+        return "retained"
+    if as_utc(standing["due"]) > today:
+        return "not_due"
+    return "due"
 
 
 def _why(matched: list[dict[str, Any]]) -> str:

@@ -89,6 +89,7 @@ BASE: dict[str, Any] = {
                 date_of_birth=_DATE,
                 nomis_number=_STR,
                 aliases={"type": "array", "items": _STR},
+                revision={"type": "integer"},
             ),
             "CaseInput": _object(
                 ["offender_id", "case_type", "title"],

@@ -34,6 +34,17 @@ DECISION_IDS = {
 }
 HOLD_IDS = {"target": "target", "id": "id", "reason": "reason", "note": "note"}
 FILTERS = ("as_of", "action", "state", "rule")
+# What the queue's own redirects announce, by their done=; any other value a
+# link carries is ignored, so nobody can send a records manager a link that
+# shows a success that never happened.
+QUEUE_OUTCOMES = {
+    "retain": "Retained: the records leave the queue until the date given",
+    "hold": "Held: the records cannot be destroyed while the hold stands",
+    "destroy": "Destruction proposed: a second records manager must approve it",
+    "transfer": "Transfer proposed: a second records manager must approve it",
+    "approved": "Approved: the run is carried out now; its certificate is under Runs in the API",
+    "rejected": "Proposal rejected: its records are back in the queue",
+}
 
 
 async def queue_page(request: Request) -> Response:
@@ -80,7 +91,7 @@ async def _queue(
         reasons=list(holds.REASONS.items()),
         errors=problems,
         values={name: "" for name in DECISION_IDS} | (values or {}),
-        done=params.get("done", ""),
+        done=QUEUE_OUTCOMES.get(params.get("done", ""), ""),
     )
 
 

@@ -47,6 +47,16 @@ def query_int(request: Request, name: str) -> int | None:
     return int(raw)
 
 
+def query_flag(request: Request, name: str, *, default: bool = False) -> bool:
+    """A true/false query parameter; anything else is refused rather than read as false."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() not in ("true", "false"):
+        raise InvalidInput.field(name, f"must be true or false, not {raw[:20]!r}")
+    return raw.lower() == "true"
+
+
 def query_time(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if not raw:

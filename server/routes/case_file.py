@@ -80,7 +80,7 @@ async def link_contact(request: Request) -> Response:
     tags: [case file]
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [contact_id, role], properties: {contact_id: {type: string}, role: {type: string, enum: [offender_manager, solicitor, establishment, responsible_clinician, police, victim_liaison, other]}}}}}}
     responses:
-      201: {description: The link, with the contact}
+      201: {description: 'The link, with the contact'}
       403: {description: Needs caseworker or above in the case's team}
       404: {$ref: "#/components/responses/NotFound"}
       409: {$ref: "#/components/responses/Conflict"}
@@ -100,7 +100,7 @@ async def unlink_contact(request: Request) -> Response:
     summary: Stop naming a contact as one of the case's (the directory keeps them)
     tags: [case file]
     responses:
-      204: {description: Removed, and audited}
+      204: {description: 'Removed, and audited'}
       403: {description: Needs caseworker or above in the case's team}
       404: {$ref: "#/components/responses/NotFound"}
     """

@@ -32,7 +32,7 @@ async def readyz(request: Request) -> Response:
     security: []
     responses:
       200: {description: Ready}
-      503: {description: A dependency is down, named in "down"}
+      503: {description: 'A dependency is down, named in "down"'}
     """
     found = services(request)
     down: list[str] = []

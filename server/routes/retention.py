@@ -12,7 +12,7 @@ from records.policy import Action, require
 from retention import certificate, explain, holds, review, rules, rules_csv, runs
 from retention.review import read_day
 from server.auth import authenticate
-from server.routes._common import page_response, paging, read_json
+from server.routes._common import page_response, paging, query_flag, read_json
 from server.state import services
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
@@ -23,7 +23,7 @@ async def list_rules(request: Request) -> Response:
     summary: The retention rules, in the order they take precedence
     tags: [retention]
     responses:
-      200: {description: The rules, most specific first}
+      200: {description: 'The rules, most specific first'}
       403: {description: Needs a records manager or an administrator}
     """
     actor = await authenticate(request)
@@ -117,7 +117,7 @@ async def import_rules(request: Request) -> Response:
     tags: [retention]
     requestBody: {required: true, content: {text/csv: {schema: {type: string}}}}
     responses:
-      200: {description: How many were created, changed and unchanged}
+      200: {description: 'How many were created, changed and unchanged'}
       403: {description: Needs administrator}
       422: {$ref: "#/components/responses/Invalid"}
     """
@@ -185,7 +185,7 @@ async def make_decision(request: Request) -> Response:
       200: {description: What was decided}
       403: {description: Needs a records manager}
       404: {$ref: "#/components/responses/NotFound"}
-      409: {description: A record is held, not due, or already proposed}
+      409: {description: 'A record is held, not due, or already proposed'}
       422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
@@ -217,8 +217,8 @@ async def approve_proposal(request: Request) -> Response:
     tags: [retention]
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [code], properties: {code: {type: string}}}}}}
     responses:
-      202: {description: The run, approved}
-      403: {description: Not a records manager, the proposer themselves, or a wrong code}
+      202: {description: 'The run, approved'}
+      403: {description: 'Not a records manager, the proposer themselves, or a wrong code'}
       404: {$ref: "#/components/responses/NotFound"}
       409: {description: Already decided}
     """
@@ -237,7 +237,7 @@ async def reject_proposal(request: Request) -> Response:
     tags: [retention]
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [reason]}}}}
     responses:
-      200: {description: The proposal, rejected}
+      200: {description: 'The proposal, rejected'}
       403: {description: Needs a records manager}
       404: {$ref: "#/components/responses/NotFound"}
     """
@@ -254,16 +254,22 @@ async def list_holds(request: Request) -> Response:
     """
     summary: Legal holds in force (?all=true for lifted ones too)
     tags: [retention]
+    parameters:
+      - {name: all, in: query, schema: {type: boolean, default: false}}
+      - {$ref: "#/components/parameters/limit"}
+      - {$ref: "#/components/parameters/cursor"}
     responses:
       200: {description: A page of holds}
       403: {description: Needs a records manager}
+      422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
+    # Who may ask comes before what they asked: a refusal reads the same for any query.
+    require(actor, Action.RETENTION_REVIEW)
+    everything = query_flag(request, "all")
+
     found = await holds.list_holds(
-        services(request).store,
-        actor,
-        active_only=request.query_params.get("all") != "true",
-        **paging(request),
+        services(request).store, actor, active_only=not everything, **paging(request)
     )
     return page_response(found, holds.hold_view)
 
@@ -304,7 +310,7 @@ async def lift_hold(request: Request) -> Response:
     tags: [retention]
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [note]}}}}
     responses:
-      200: {description: The hold, lifted}
+      200: {description: 'The hold, lifted'}
       404: {$ref: "#/components/responses/NotFound"}
       422: {$ref: "#/components/responses/Invalid"}
     """
@@ -345,7 +351,7 @@ async def get_run(request: Request) -> Response:
 
 async def certificate_pdf(request: Request) -> Response:
     """
-    summary: The run's destruction certificate as PDF
+    summary: The run's certificate of destruction or transfer as PDF, blocked records with why
     tags: [retention]
     responses:
       200: {description: The certificate, content: {application/pdf: {}}}
@@ -355,8 +361,9 @@ async def certificate_pdf(request: Request) -> Response:
     store = services(request).store
     run = await runs.get_run(store, actor, request.path_params["run_id"])
     stones = await runs.tombstones(store, run["_id"])
+    left = await certificate.remaining(store, run)
     return Response(
-        certificate.as_pdf(run, stones),
+        certificate.as_pdf(run, stones, left),
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="certificate-{run["_id"]}.pdf"'},
     )
@@ -364,7 +371,7 @@ async def certificate_pdf(request: Request) -> Response:
 
 async def certificate_csv(request: Request) -> Response:
     """
-    summary: The run's destruction certificate as CSV
+    summary: The run's certificate of destruction or transfer as CSV, a row per record
     tags: [retention]
     responses:
       200: {description: The certificate, content: {text/csv: {}}}
@@ -374,8 +381,9 @@ async def certificate_csv(request: Request) -> Response:
     store = services(request).store
     run = await runs.get_run(store, actor, request.path_params["run_id"])
     stones = await runs.tombstones(store, run["_id"])
+    left = await certificate.remaining(store, run)
     return Response(
-        certificate.as_csv(run, stones),
+        certificate.as_csv(run, stones, left),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="certificate-{run["_id"]}.csv"'},
     )

@@ -40,7 +40,7 @@ async def create_user(request: Request) -> Response:
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [username, level, code], properties: {username: {type: string}, level: {type: string, enum: [viewer, caseworker, manager, admin]}, team: {type: string}, external: {type: boolean}, organisation: {type: string}, password: {type: string}, code: {type: string, description: "the caller's current 6-digit code"}}}}}}
     responses:
       201: {description: The new user}
-      403: {description: Not allowed to manage users, or to grant that level, team or kind, or the code is wrong}
+      403: {description: 'Not allowed to manage users, or to grant that level, team or kind, or the code is wrong'}
       422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
@@ -73,7 +73,7 @@ async def change_user(request: Request) -> Response:
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [code], properties: {level: {type: string}, team: {type: string}, disabled: {type: boolean}, code: {type: string}}}}}}
     responses:
       200: {description: The user}
-      403: {description: Not allowed to grant that, or the code is wrong}
+      403: {description: 'Not allowed to grant that, or the code is wrong'}
       404: {$ref: "#/components/responses/NotFound"}
       422: {$ref: "#/components/responses/Invalid"}
     """
@@ -121,7 +121,7 @@ async def create_team(request: Request) -> Response:
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [name, code], properties: {name: {type: string}, code: {type: string}}}}}}
     responses:
       201: {description: The new team}
-      403: {description: Needs administrator, or the code is wrong}
+      403: {description: 'Needs administrator, or the code is wrong'}
       422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import MakeUser, User
+from tests.conftest import Clock, MakeUser, User
 
 PROBLEM_JSON = "application/problem+json"
 MISSING_ID = "0123456789abcdef01234567"
@@ -479,3 +479,142 @@ async def test_offender_changed_only_by_a_team_with_a_case_about_them(
     assert refused.status_code == 403 and "team with a case" in refused.json()["detail"]
     assert allowed.status_code == 200, allowed.text
     assert by_admin.status_code == 200, by_admin.text
+
+
+@pytest.mark.parametrize("died", ["2030-01-01", "2199-12-31", "2026-03-03"])
+async def test_offender_patch_refuses_a_date_of_death_in_the_future(
+    clock: Clock, caseworker: User, offender: dict[str, Any], died: str
+) -> None:
+    response = await caseworker.client.patch(
+        f"/offenders/{offender['id']}", json={"date_of_death": died}
+    )
+
+    assert response.status_code == 422
+    assert error_fields(response) == ["date_of_death"]
+    assert "future" in response.json()["errors"][0]["message"]
+    fetched = await caseworker.client.get(f"/offenders/{offender['id']}")
+    assert fetched.json() == offender
+
+
+async def test_offender_patch_takes_a_death_today(
+    clock: Clock, caseworker: User, offender: dict[str, Any]
+) -> None:
+    response = await caseworker.client.patch(
+        f"/offenders/{offender['id']}", json={"date_of_death": "2026-03-02"}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["date_of_death"] == "2026-03-02"
+
+
+@pytest.mark.parametrize("name", ["date_of_death", "sentence_expiry_date", "licence_expiry_date"])
+async def test_offender_patch_refuses_a_life_date_before_the_birth(
+    caseworker: User, name: str
+) -> None:
+    created = await new_offender(caseworker.client, date_of_birth="1990-01-01")
+
+    response = await caseworker.client.patch(
+        f"/offenders/{created['id']}", json={name: "1980-01-01"}
+    )
+
+    assert response.status_code == 422
+    assert error_fields(response) == [name]
+    assert "before the date of birth (1990-01-01)" in response.json()["detail"]
+    fetched = await caseworker.client.get(f"/offenders/{created['id']}")
+    assert fetched.json()[name] is None and fetched.json()["revision"] == 1
+
+
+@pytest.mark.parametrize("name", ["sentence_expiry_date", "licence_expiry_date"])
+async def test_offender_patch_takes_an_expiry_date_still_ahead(
+    clock: Clock, caseworker: User, offender: dict[str, Any], name: str
+) -> None:
+    response = await caseworker.client.patch(
+        f"/offenders/{offender['id']}", json={name: "2031-05-01"}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()[name] == "2031-05-01"
+
+
+async def test_offender_patch_refuses_a_birth_moved_after_a_death_held(
+    caseworker: User,
+) -> None:
+    created = await new_offender(caseworker.client, date_of_birth="1960-01-01")
+    died = await caseworker.client.patch(
+        f"/offenders/{created['id']}", json={"date_of_death": "2001-06-30"}
+    )
+    assert died.status_code == 200, died.text
+
+    response = await caseworker.client.patch(
+        f"/offenders/{created['id']}", json={"date_of_birth": "2005-01-01"}
+    )
+
+    assert response.status_code == 422
+    assert error_fields(response) == ["date_of_birth"]
+    assert "date of death held (2001-06-30)" in response.json()["detail"]
+
+
+async def test_offender_create_refuses_a_death_before_the_birth(caseworker: User) -> None:
+    response = await caseworker.client.post(
+        "/offenders",
+        json={
+            "family_name": "Example",
+            "given_names": "Alex",
+            "date_of_birth": "1990-01-01",
+            "date_of_death": "1980-01-01",
+        },
+    )
+
+    assert response.status_code == 422
+    assert error_fields(response) == ["date_of_death"]
+
+
+async def test_offender_patch_with_a_stale_if_match_is_412_and_changes_nothing(
+    caseworker: User, offender: dict[str, Any]
+) -> None:
+    moved = await caseworker.client.patch(
+        f"/offenders/{offender['id']}", json={"given_names": "Second"}
+    )
+    assert moved.json()["revision"] == 2
+
+    stale = await caseworker.client.patch(
+        f"/offenders/{offender['id']}", json={"given_names": "Third"}, headers={"If-Match": '"1"'}
+    )
+    unchanged = await caseworker.client.patch(
+        f"/offenders/{offender['id']}", json={"given_names": "Second"}, headers={"If-Match": '"1"'}
+    )
+
+    assert stale.status_code == unchanged.status_code == 412
+    assert stale.headers["content-type"].startswith(PROBLEM_JSON)
+    fetched = await caseworker.client.get(f"/offenders/{offender['id']}")
+    assert fetched.json()["given_names"] == "Second" and fetched.json()["revision"] == 2
+    events = (await caseworker.client.get("/audit")).json()["items"]
+    assert [e["action"] for e in events].count("offender.update") == 1
+
+
+async def test_offender_patch_with_the_current_if_match_applies_and_answers_the_new_etag(
+    caseworker: User, offender: dict[str, Any]
+) -> None:
+    read = await caseworker.client.get(f"/offenders/{offender['id']}")
+
+    changed = await caseworker.client.patch(
+        f"/offenders/{offender['id']}",
+        json={"given_names": "Second"},
+        headers={"If-Match": read.headers["ETag"]},
+    )
+
+    assert read.headers["ETag"] == '"1"'
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["revision"] == 2 and changed.headers["ETag"] == '"2"'
+
+
+async def test_offender_patch_refuses_a_malformed_if_match(
+    caseworker: User, offender: dict[str, Any]
+) -> None:
+    response = await caseworker.client.patch(
+        f"/offenders/{offender['id']}", json={"given_names": "X"}, headers={"If-Match": "latest"}
+    )
+
+    assert response.status_code == 400
+    fetched = await caseworker.client.get(f"/offenders/{offender['id']}")
+    assert fetched.json() == offender

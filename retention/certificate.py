@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bson import ObjectId
@@ -27,7 +26,7 @@ from records.documents import DOCUMENTS
 from records.offenders import IDENTIFIERS
 from records.store import Store, iso
 from records.validation import spreadsheet_safe
-from retention.destroy import TOMBSTONES
+from retention.visibility import TOMBSTONES
 
 COLUMNS = (
     "document_id",
@@ -112,17 +111,14 @@ async def remaining(store: Store, run: dict[str, Any]) -> list[Remaining]:
 
 
 def _in_package(run: dict[str, Any], document_id: ObjectId) -> bool | None:
-    """Whether a transfer's bag holds the record (retention.transfer: data/<document id>/).
+    """Whether a transfer's bag holds the record, as the run recorded when it wrote the bag.
 
     A record blocked before packaging is not in it; one blocked afterwards,
     when its destruction was refused, is.
     """
-    if not is_transfer(run) or not run.get("package"):
+    if not is_transfer(run) or "packaged" not in run:
         return None
-    package = Path(run["package"])
-    if not package.is_dir():
-        return None
-    return (package / "data" / str(document_id)).is_dir()
+    return document_id in run["packaged"]
 
 
 def _yes_no(value: bool | None) -> str:

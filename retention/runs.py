@@ -68,7 +68,9 @@ async def _transfer(store: Store, data_dir: Path, run: dict[str, Any]) -> list[O
     stale = {i for i in ready if not is_due(standings.get(i), today)}
     ready = [i for i in ready if i not in stale]
     path = await transfer.write_package(store, data_dir, run, ready)
-    await store.db[RUNS].update_one({"_id": run["_id"]}, {"$set": {"package": str(path)}})
+    await store.db[RUNS].update_one(
+        {"_id": run["_id"]}, {"$set": {"package": str(path), "packaged": ready}}
+    )
     outcomes: list[Outcome] = []
     for document_id in run["documents"]:
         if document_id in stale:

@@ -106,7 +106,7 @@ async def _import(settings: Any, args: argparse.Namespace, store: Store) -> int:
         raw = await asyncio.to_thread(Path(args.file).read_bytes)
     except OSError as exc:
         raise SystemExit(f"ppud: cannot read {args.file!r}: {exc.strerror}") from exc
-    counts = await rules.replace_from(store, SYSTEM, rules_csv.import_csv(raw))
+    counts = await rules_csv.import_rules(store, SYSTEM, raw)
     print(", ".join(f"{n} {what}" for what, n in counts.items()))
     return 0
 

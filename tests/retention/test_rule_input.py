@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from records.store import Store
-from tests.conftest import User
+from tests.conftest import MakeUser, Ppud, User
 from tests.retention.conftest import add_rule
 
 RULE = {
@@ -300,3 +300,55 @@ async def test_rules_titled_with_a_control_character_are_refused_saying_so(admin
 
     assert messages(refused) == ["title: must not contain control characters"]
     assert messages(too_long) == ["title: must be at most 200 characters"]
+
+
+# --- the command -------------------------------------------------------------------
+
+
+async def test_cli_export_rules_where_nothing_can_be_written_fails_in_one_line(
+    ppud: Ppud, tmp_path: Path
+) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+
+    missing = await ppud("retention", "export-rules", "--out", str(folder / "no" / "x.csv"))
+    into_folder = await ppud("retention", "export-rules", "--out", str(folder))
+
+    for failed, reason in ((missing, "No such file or directory"), (into_folder, "Is a directory")):
+        assert failed.returncode != 0
+        assert failed.stderr.strip().splitlines() == [
+            f"ppud: cannot write {failed.args[-1]!r}: {reason}"
+        ]
+    assert [n for n in names_in(tmp_path) if n.startswith(".")] == [], "nothing half-written"
+
+
+async def test_cli_export_rules_writes_the_whole_file_and_nothing_beside_it(
+    ppud: Ppud, tmp_path: Path
+) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    out = folder / "rules.csv"
+    out.write_text("an older export")
+
+    written = await ppud("retention", "export-rules", "--out", str(out))
+
+    assert written.returncode == 0, written.stderr
+    assert out.read_text().startswith("code,title,record_class")
+    assert names_in(folder) == ["rules.csv"]
+
+
+async def test_cli_records_manager_right_changed_only_once_and_audited_once(
+    store: Store, ppud: Ppud, make_user: MakeUser
+) -> None:
+    user = await make_user("manager")
+
+    never = await ppud("retention", "revoke", user.username)
+    given = await ppud("retention", "grant", user.username)
+    again = await ppud("retention", "grant", user.username)
+
+    assert never.stdout.strip() == f"{user.username} is not a records manager"
+    assert given.stdout.strip() == f"{user.username} is now a records manager"
+    assert again.stdout.strip() == f"{user.username} is already a records manager"
+    assert [r.returncode for r in (never, given, again)] == [0, 0, 0]
+    events = store.db["audit"].find({"action": {"$regex": "^retention.records_manager"}})
+    assert [e["action"] async for e in events] == ["retention.records_manager.grant"]

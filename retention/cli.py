@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
@@ -94,11 +96,28 @@ async def _dispose(settings: Any, args: argparse.Namespace, store: Store) -> int
 
 async def _export(settings: Any, args: argparse.Namespace, store: Store) -> int:
     text = rules_csv.export_csv(rules.precedence(await rules.all_rules(store)))
-    if args.out:
-        await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
-    else:
+    if not args.out:
         sys.stdout.write(text)
+        return 0
+
+    try:
+        await asyncio.to_thread(_write_whole, Path(args.out), text)
+    except OSError as exc:
+        raise SystemExit(f"ppud: cannot write {args.out!r}: {exc.strerror or exc}") from exc
     return 0
+
+
+def _write_whole(out: Path, text: str) -> None:
+    """Write beside out and rename into place: out is never left half-written."""
+    handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    written = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as staged:
+            staged.write(text)
+        os.replace(written, out)
+    except BaseException:
+        written.unlink(missing_ok=True)
+        raise
 
 
 async def _import(settings: Any, args: argparse.Namespace, store: Store) -> int:
@@ -106,15 +125,19 @@ async def _import(settings: Any, args: argparse.Namespace, store: Store) -> int:
         raw = await asyncio.to_thread(Path(args.file).read_bytes)
     except OSError as exc:
         raise SystemExit(f"ppud: cannot read {args.file!r}: {exc.strerror}") from exc
-    counts = await rules.replace_from(store, SYSTEM, rules_csv.import_csv(raw))
+    counts = await rules_csv.import_rules(store, SYSTEM, raw)
     print(", ".join(f"{n} {what}" for what, n in counts.items()))
     return 0
 
 
 def _role(granted: bool) -> Callable[[Any, argparse.Namespace, Store], Awaitable[int]]:
     async def body(settings: Any, args: argparse.Namespace, store: Store) -> int:
-        await roles.set_records_manager(store, SYSTEM, args.username, granted=granted)
-        print(f"{args.username} {'is now' if granted else 'is no longer'} a records manager")
+        name = args.username
+        changed = await roles.set_records_manager(store, SYSTEM, name, granted=granted)
+        if granted:
+            print(f"{name} {'is now' if changed else 'is already'} a records manager")
+        else:
+            print(f"{name} {'is no longer' if changed else 'is not'} a records manager")
         return 0
 
     return body

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -18,13 +19,14 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from records import audit
+from records import audit, vocabulary
 from records.actors import Actor
 from records.errors import Duplicate, FieldProblem, NotFound
 from records.policy import Action, require
 from records.store import Store, parse_id
 from records.validation import has_control_characters
 from retention.errors import BadRule
+from retention.rule_fields import Choices, trigger_field_problem
 
 RULES = "retention_rules"
 
@@ -55,6 +57,11 @@ MAX_AMOUNT = {"days": 365 * 200, "months": 12 * 200, "years": 200}
 # kind of record, metadata a property of one, a marking a class of them and
 # a case type only where they were filed.
 _WEIGHTS = {"doc_types": 8, "metadata": 4, "markings": 2, "case_types": 1}
+# The conditions that list codes.
+LISTS = ("case_types", "doc_types", "markings")
+
+# Records a problem with a field of the rule being read.
+Fail = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,12 @@ class Rule:
     after_transfer: str = "destroy"
     id: str | None = None
     revision: int = 1
+
+    def __post_init__(self) -> None:
+        # The lists are sets: sorted and each code once, so that a rule read back
+        # from a file, or from a record stored in another order, compares equal.
+        for name in LISTS:
+            object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
 
     @property
     def specificity(self) -> int:
@@ -112,7 +125,7 @@ DEFAULT_RULES = (
     Rule(
         code="recall-parole-sentence-expiry",
         title="Recall and parole casework",
-        case_types=("recall", "parole_review"),
+        case_types=("parole_review", "recall"),
         trigger="sentence_expiry_date",
         amount=7,
         unit="years",
@@ -163,8 +176,13 @@ FIELDS = (
 )
 
 
-def read_rule(data: Any, *, where: str = "") -> Rule:
-    """A rule from a JSON object (or a CSV row read as one); every problem at once."""
+def read_rule(data: Any, choices: Choices, *, where: str = "", cells: bool = False) -> Rule:
+    """A rule from a JSON object, or with cells=True a CSV row; every problem at once.
+
+    choices are the case types and document types the rule may cover. A CSV
+    row's cells are all text, so there a number or a list is read from its text;
+    in JSON each field must have its own type.
+    """
     if not isinstance(data, dict):
         raise BadRule("a rule must be a JSON object")
     problems: list[FieldProblem] = []
@@ -172,16 +190,17 @@ def read_rule(data: Any, *, where: str = "") -> Rule:
     def fail(field: str, message: str) -> None:
         problems.append(FieldProblem(field, f"{where}{message}"))
 
-    for field in sorted(set(data) - set(FIELDS) - {"id", "revision", "specificity"}):
+    # A rule as the API shows it (rule_view) may be sent back as it is.
+    for field in sorted(set(data) - set(FIELDS) - {"id", "revision", "specificity", "summary"}):
         fail(field, "is not a field of a retention rule")
     code = _text(data, "code", fail, pattern=_CODE, hint="lower-case letters, digits, - or _")
     title = _text(data, "title", fail, max_length=200)
     record_class = _choice(data, "record_class", RECORD_CLASSES, fail, default="documents")
     trigger = _trigger(data, record_class, fail)
-    amount, unit = _period(data, fail)
+    amount, unit = _period(data, fail, cells=cells)
     action = _choice(data, "action", ACTIONS, fail)
     after = _choice(data, "after_transfer", AFTER_TRANSFER, fail, default="destroy")
-    scope = _scope(data, record_class, fail)
+    scope = _scope(data, record_class, choices, fail, cells=cells)
     if record_class == "audit" and action != "destroy":
         fail("action", "audit events can only be destroyed when their time is up")
     # The law on law-enforcement processing asks for logs of consultation to be kept.
@@ -208,7 +227,7 @@ def read_rule(data: Any, *, where: str = "") -> Rule:
 def _text(
     data: dict[str, Any],
     field: str,
-    fail: Any,
+    fail: Fail,
     *,
     max_length: int = 64,
     pattern: re.Pattern[str] | None = None,
@@ -224,8 +243,11 @@ def _text(
         fail(field, "must be text")
         return None
     value = value.strip()
-    if len(value) > max_length or has_control_characters(value):
-        fail(field, f"must be at most {max_length} characters of plain text")
+    if len(value) > max_length:
+        fail(field, f"must be at most {max_length} characters")
+        return None
+    if has_control_characters(value):
+        fail(field, "must not contain control characters")
         return None
     if pattern is not None and not pattern.match(value):
         fail(field, f"{value[:40]!r} is not allowed here: use {hint}")
@@ -237,7 +259,7 @@ def _choice(
     data: dict[str, Any],
     field: str,
     allowed: tuple[str, ...],
-    fail: Any,
+    fail: Fail,
     *,
     default: str | None = None,
 ) -> str | None:
@@ -251,7 +273,7 @@ def _choice(
     return value.strip().lower()
 
 
-def _trigger(data: dict[str, Any], record_class: str | None, fail: Any) -> str | None:
+def _trigger(data: dict[str, Any], record_class: str | None, fail: Fail) -> str | None:
     value = data.get("trigger")
     if record_class == "audit":
         if value not in (None, "", AUDIT_TRIGGER):
@@ -262,33 +284,57 @@ def _trigger(data: dict[str, Any], record_class: str | None, fail: Any) -> str |
         fail("trigger", "is required")
         return None
     value = value.strip()
-    if value in TRIGGERS or _FIELD_TRIGGER.match(value):
+    if value in TRIGGERS:
         return value
-    fail(
-        "trigger",
-        f"{value[:40]!r} is not a trigger: use one of {', '.join(TRIGGERS)}, "
-        "or a date field named case.<field> or offender.<field>",
-    )
-    return None
+    if not _FIELD_TRIGGER.match(value):
+        fail(
+            "trigger",
+            f"{value[:40]!r} is not a trigger: use one of {', '.join(TRIGGERS)}, "
+            "or a date field named case.<field> or offender.<field>",
+        )
+        return None
+    if problem := trigger_field_problem(value):
+        fail("trigger", problem)
+        return None
+    return value
 
 
-def _period(data: dict[str, Any], fail: Any) -> tuple[int, str | None]:
+def _period(data: dict[str, Any], fail: Fail, *, cells: bool) -> tuple[int, str | None]:
     unit = _choice(data, "unit", UNITS, fail)
     raw = data.get("amount")
-    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        raw = int(raw.strip())
-    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
-        fail("amount", f"must be a whole number of {unit or 'units'}, 0 or more")
+    whole = f"must be a whole number of {unit or 'days, months or years'}, 1 or more"
+    if raw is None or raw == "":
+        fail("amount", "is required")
+        return 0, unit
+    if isinstance(raw, str) and not cells:
+        fail("amount", f"must be a number, not the text {raw[:20]!r}")
+        return 0, unit
+    if isinstance(raw, str):
+        raw = _whole_number(raw)
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
+        # A period of 0 would act on a record the day its trigger date comes.
+        fail("amount", whole)
         return 0, unit
     if unit is not None and raw > MAX_AMOUNT[unit]:
         fail("amount", f"must be at most {MAX_AMOUNT[unit]} {unit}")
     return raw, unit
 
 
-def _scope(data: dict[str, Any], record_class: str | None, fail: Any) -> dict[str, Any]:
+def _whole_number(cell: str) -> int | None:
+    # Short, so int() never meets the thousands of digits it refuses.
+    text = cell.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def _scope(
+    data: dict[str, Any], record_class: str | None, choices: Choices, fail: Fail, *, cells: bool
+) -> dict[str, Any]:
     scope: dict[str, Any] = {}
-    for field in ("case_types", "doc_types", "markings"):
-        scope[field] = _codes(data.get(field), field, fail)
+    for field in LISTS:
+        scope[field] = _codes(data.get(field), field, fail, cells=cells)
+    for field in ("case_types", "doc_types"):
+        if problem := choices.unlisted(field, scope[field]):
+            fail(field, problem)
     bad_marks = [m for m in scope["markings"] if m not in MARKINGS]
     if bad_marks:
         fail("markings", f"must be among {', '.join(MARKINGS)}, not {bad_marks[0]!r}")
@@ -307,27 +353,54 @@ def _scope(data: dict[str, Any], record_class: str | None, fail: Any) -> dict[st
             "metadata_key and metadata_value go together",
         )
     scope["metadata_key"], scope["metadata_value"] = key, value
-    if record_class == "audit" and (
-        any(scope[f] for f in ("case_types", "doc_types", "markings")) or key
-    ):
+    if record_class == "audit" and (any(scope[f] for f in LISTS) or key):
         fail("record_class", "a rule for audit events covers them all: give it no conditions")
     return scope
 
 
-def _codes(value: Any, field: str, fail: Any) -> tuple[str, ...]:
+def _codes(value: Any, field: str, fail: Fail, *, cells: bool) -> tuple[str, ...]:
     # A CSV cell lists codes separated by semicolons; JSON sends a list.
-    if value is None or value == "":
+    if value is None:
         return ()
-    if isinstance(value, str):
-        value = [part for part in value.split(";")]
+    if isinstance(value, str) and cells:
+        value = value.split(";")
+    elif isinstance(value, str):
+        fail(field, f'must be a list of codes, as ["{value.strip()[:40]}"], not text')
+        return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         fail(field, "must be a list of codes")
         return ()
     codes = tuple(sorted({v.strip() for v in value if v.strip()}))
-    if any(len(c) > 64 or has_control_characters(c) for c in codes):
-        fail(field, "codes must be at most 64 characters of plain text")
+    if any(len(c) > 64 for c in codes):
+        fail(field, "codes must be at most 64 characters")
+        return ()
+    if any(has_control_characters(c) for c in codes):
+        fail(field, "codes must not contain control characters")
         return ()
     return codes
+
+
+async def rule_choices(store: Store) -> Choices:
+    """The case types and document types rules may cover.
+
+    Retired values too: records keep a retired type (records.list_values
+    retires a value in use rather than deleting it), and they still need
+    their schedule. And every code a stored rule already covers, so that a
+    rule whose value has since been deleted from its list can still be
+    exported and imported back unchanged.
+    """
+    held: dict[str, set[str]] = {"case_types": set(), "doc_types": set()}
+    async for record in store.db[RULES].find({}, {"case_types": 1, "doc_types": 1}):
+        for field, codes in held.items():
+            codes.update(str(c) for c in record.get(field) or ())
+    listed = {
+        field: {str(v["code"]) for v in await vocabulary.values(store, name)}
+        for field, name in (("case_types", "case_types"), ("doc_types", "document_types"))
+    }
+    return Choices(
+        case_types=frozenset(listed["case_types"] | held["case_types"]),
+        doc_types=frozenset(listed["doc_types"] | held["doc_types"]),
+    )
 
 
 # --- stored rules ------------------------------------------------------------
@@ -405,7 +478,7 @@ async def get_rule(store: Store, actor: Actor, rule_id: str) -> Rule:
 
 async def create_rule(store: Store, actor: Actor, data: Any) -> Rule:
     require(actor, Action.RETENTION_RULES_MANAGE)
-    rule = read_rule(data)
+    rule = read_rule(data, await rule_choices(store))
 
     async def insert(session: AsyncClientSession) -> Rule:
         record = {
@@ -427,7 +500,7 @@ async def create_rule(store: Store, actor: Actor, data: Any) -> Rule:
 async def update_rule(store: Store, actor: Actor, rule_id: str, data: Any) -> Rule:
     require(actor, Action.RETENTION_RULES_MANAGE)
     oid = parse_id(rule_id, kind="retention rule")
-    rule = read_rule(data)
+    rule = read_rule(data, await rule_choices(store))
 
     async def apply(session: AsyncClientSession) -> Rule:
         try:
@@ -461,7 +534,10 @@ async def delete_rule(store: Store, actor: Actor, rule_id: str) -> None:
 
 
 async def replace_from(store: Store, actor: Actor, rules: list[Rule]) -> dict[str, int]:
-    """Import: every rule by code, created or changed, in one transaction; others kept."""
+    """Import: every rule by code, created or changed, in one transaction; others kept.
+
+    Audited once, naming the codes created and changed.
+    """
     require(actor, Action.RETENTION_RULES_MANAGE)
     codes = [r.code for r in rules]
     if len(set(codes)) != len(codes):
@@ -469,41 +545,46 @@ async def replace_from(store: Store, actor: Actor, rules: list[Rule]) -> dict[st
         raise BadRule.field("code", f"the file names {repeated[0]!r} more than once")
 
     async def apply(session: AsyncClientSession) -> dict[str, int]:
-        counts = {"created": 0, "changed": 0, "unchanged": 0}
+        done: dict[str, list[str]] = {"created": [], "changed": [], "unchanged": []}
         for rule in rules:
-            record = to_record(rule)
-            found = await store.db[RULES].find_one({"code": rule.code}, session=session)
-            if found is None:
-                await store.db[RULES].insert_one(
-                    {
-                        **record,
-                        "revision": 1,
-                        "created_at": store.now(),
-                        "created_by": actor.username,
-                    },
-                    session=session,
-                )
-                counts["created"] += 1
-            elif to_record(from_record(found)) != record:
-                await store.db[RULES].update_one(
-                    {"_id": found["_id"]},
-                    {"$set": {**record, "updated_at": store.now()}, "$inc": {"revision": 1}},
-                    session=session,
-                )
-                counts["changed"] += 1
-            else:
-                counts["unchanged"] += 1
+            done[await _import_one(store, actor, rule, session)].append(rule.code)
         await audit.record(
             store,
             actor,
             "retention.rules.import",
             "retention_rules",
-            detail=counts,
+            detail={
+                "created": done["created"],
+                "changed": done["changed"],
+                "unchanged": len(done["unchanged"]),
+            },
             session=session,
         )
-        return counts
+        return {outcome: len(codes) for outcome, codes in done.items()}
 
     return await store.transaction(apply)
+
+
+async def _import_one(store: Store, actor: Actor, rule: Rule, session: AsyncClientSession) -> str:
+    """Create or change the rule with rule's code: created, changed or unchanged."""
+    record = to_record(rule)
+    found = await store.db[RULES].find_one({"code": rule.code}, session=session)
+    if found is None:
+        await store.db[RULES].insert_one(
+            {**record, "revision": 1, "created_at": store.now(), "created_by": actor.username},
+            session=session,
+        )
+        return "created"
+
+    # Both read through Rule, so lists stored in another order compare equal.
+    if to_record(from_record(found)) == record:
+        return "unchanged"
+    await store.db[RULES].update_one(
+        {"_id": found["_id"]},
+        {"$set": {**record, "updated_at": store.now()}, "$inc": {"revision": 1}},
+        session=session,
+    )
+    return "changed"
 
 
 async def _audit(

@@ -126,8 +126,7 @@ async def import_rules(request: Request) -> Response:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in CSV_TYPES:
         raise InvalidInput(f"send the rules as text/csv, not {kind or 'nothing'}")
-    parsed = rules_csv.import_csv(await request.body())
-    counts = await rules.replace_from(services(request).store, actor, parsed)
+    counts = await rules_csv.import_rules(services(request).store, actor, await request.body())
     return JSONResponse(counts)
 
 

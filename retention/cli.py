@@ -108,16 +108,15 @@ async def _export(settings: Any, args: argparse.Namespace, store: Store) -> int:
 
 
 def _write_whole(out: Path, text: str) -> None:
-    """Write beside out and rename into place: out is never left half-written."""
-    handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    written = Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as staged:
-            staged.write(text)
-        os.replace(written, out)
-    except BaseException:
-        written.unlink(missing_ok=True)
-        raise
+    """Write beside out and rename into place: out is never left half-written.
+
+    The file is made in a folder of its own rather than by mkstemp, so it
+    gets the permissions the user's umask gives any file, not 0600.
+    """
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as folder:
+        staged = Path(folder) / out.name
+        staged.write_text(text, encoding="utf-8")
+        os.replace(staged, out)
 
 
 async def _import(settings: Any, args: argparse.Namespace, store: Store) -> int:

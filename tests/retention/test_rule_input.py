@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -335,6 +336,9 @@ async def test_cli_export_rules_writes_the_whole_file_and_nothing_beside_it(
     assert written.returncode == 0, written.stderr
     assert out.read_text().startswith("code,title,record_class")
     assert names_in(folder) == ["rules.csv"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask, "as any file the user writes"
 
 
 async def test_cli_records_manager_right_changed_only_once_and_audited_once(

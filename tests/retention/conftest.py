@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import httpx
+import pikepdf
+import pypdfium2
 import pytest
 from bson import ObjectId
 
@@ -163,3 +167,21 @@ async def approved_run_of(approver: User, proposal_id: str) -> str:
     )
     assert approval.status_code == 202, approval.text
     return str(approval.json()["id"])
+
+
+def pdf_text(content: bytes) -> str:
+    """Every page's text, read back from the PDF; no line ends, as a table wraps its cells."""
+    with pikepdf.open(io.BytesIO(content)) as opened:
+        assert len(opened.pages) >= 1
+    document = pypdfium2.PdfDocument(content)
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    return " ".join(text.split())
+
+
+async def certificate(client: httpx.AsyncClient, run_id: str) -> tuple[list[dict[str, str]], str]:
+    """The run's certificate: its CSV rows, and its PDF's text."""
+    as_csv = await client.get(f"/retention/runs/{run_id}/certificate.csv")
+    as_pdf = await client.get(f"/retention/runs/{run_id}/certificate.pdf")
+    assert as_csv.status_code == as_pdf.status_code == 200, as_csv.text
+    assert as_pdf.headers["content-type"] == "application/pdf"
+    return list(csv.DictReader(io.StringIO(as_csv.text))), pdf_text(as_pdf.content)

@@ -3,41 +3,24 @@ and links the retention routes and pages refuse or ignore."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import httpx
-import pikepdf
-import pypdfium2
 import pytest
-from bson import ObjectId
 
 from records.store import Store
 from tests.conftest import Clock, File, User
-from tests.retention.conftest import add_rule, decide, evaluated, stop_case
-from tests.retention.test_disposal import due_documents
+from tests.retention.conftest import (
+    add_rule,
+    certificate,
+    decide,
+    due_documents,
+    evaluated,
+    stop_case,
+)
 from tests.web.conftest import browser_client, pages_signed_in
 
 __all__ = ["browser_client"]
-
-
-def pdf_text(content: bytes) -> str:
-    """Every page's text, read back from the PDF; no line ends, as a table wraps its cells."""
-    with pikepdf.open(io.BytesIO(content)) as opened:
-        assert len(opened.pages) >= 1
-    document = pypdfium2.PdfDocument(content)
-    text = "".join(page.get_textpage().get_text_range() for page in document)
-    return " ".join(text.split())
-
-
-async def certificate(client: httpx.AsyncClient, run_id: str) -> tuple[list[dict[str, str]], str]:
-    """The run's certificate: its CSV rows, and its PDF's text."""
-    as_csv = await client.get(f"/retention/runs/{run_id}/certificate.csv")
-    as_pdf = await client.get(f"/retention/runs/{run_id}/certificate.pdf")
-    assert as_csv.status_code == as_pdf.status_code == 200, as_csv.text
-    assert as_pdf.headers["content-type"] == "application/pdf"
-    return list(csv.DictReader(io.StringIO(as_csv.text))), pdf_text(as_pdf.content)
 
 
 async def explained(client: httpx.AsyncClient, document_id: str) -> dict[str, Any]:
@@ -103,51 +86,6 @@ async def test_record_state_says_retained_and_held_when_a_decision_or_hold_says_
     assert (await explained(records_manager.client, held["id"]))["state"] == "held"
     clock.advance(days=367)
     assert (await explained(records_manager.client, retained["id"]))["state"] == "due"
-
-
-async def test_certificate_of_a_run_wholly_blocked_lists_each_record_with_why(
-    store: Store,
-    clock: Clock,
-    admin: User,
-    caseworker: User,
-    records_manager: User,
-    second_manager: User,
-    case: dict[str, Any],
-    file_document: File,
-) -> None:
-    filed = await due_documents(store, clock, admin, caseworker, case, file_document)
-    ids = [d["id"] for d in filed]
-    proposed = await decide(records_manager.client, ids, "destroy", reason="Past its time")
-    # A hold on the person lands between approval and the run, as another process's would.
-    await store.db["retention_holds"].insert_one(
-        {
-            "target": "offender",
-            "target_offender": ObjectId(case["offender_id"]),
-            "reason": "mappa",
-            "note": "MAPPA level 3",
-            "applied_by": "x",
-            "applied_at": clock.at,
-            "lifted": None,
-        }
-    )
-    approval = await second_manager.client.post(
-        f"/retention/proposals/{proposed.json()['id']}/approval",
-        json={"code": second_manager.totp()},
-    )
-    assert approval.status_code == 202, approval.text
-
-    rows, text = await certificate(second_manager.client, approval.json()["id"])
-
-    assert {r["document_id"]: r["outcome"] for r in rows} == dict.fromkeys(ids, "blocked")
-    assert {r["title"] for r in rows} == {"Report 0", "Report 1"}
-    assert all(r["reason"] and r["case_title"] == case["title"] for r in rows)
-    assert all(r["sha256"] == r["destroyed_at"] == "" for r in rows), "nothing was destroyed"
-    assert "Certificate of destruction" in text
-    assert "0 document(s) destroyed" in text and "2 document(s) blocked" in text
-    assert "Blocked: not destroyed (2)" in text
-    assert "Report 0" in text and "Report 1" in text and rows[0]["reason"] in text
-    # The certificate names records, never their content (the corpus PDF's words).
-    assert "toolkit" not in text.lower()
 
 
 async def test_certificate_of_a_transfer_says_transfer_and_what_was_destroyed_or_kept(

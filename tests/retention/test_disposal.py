@@ -22,6 +22,7 @@ from tests.retention.conftest import (
     add_rule,
     approved_run,
     approved_run_of,
+    certificate,
     decide,
     due_documents,
     evaluated,
@@ -108,6 +109,17 @@ async def test_hold_on_the_offender_blocks_an_approved_run(
         await store.db["documents"].count_documents({"_id": {"$in": [ObjectId(i) for i in ids]}})
         == 2
     )
+    # Its certificate lists each record kept, and why, without any of its content.
+    rows, text = await certificate(second_manager.client, run["id"])
+    assert {r["document_id"]: r["outcome"] for r in rows} == dict.fromkeys(ids, "blocked")
+    assert {r["title"] for r in rows} == {"Report 0", "Report 1"}
+    assert all(r["reason"] and r["case_title"] == case["title"] for r in rows)
+    assert all(r["sha256"] == r["destroyed_at"] == "" for r in rows), "nothing was destroyed"
+    assert "Certificate of destruction" in text
+    assert "0 document(s) destroyed" in text and "2 document(s) blocked" in text
+    assert "Blocked: not destroyed (2)" in text
+    assert "Report 0" in text and "Report 1" in text and rows[0]["reason"] in text
+    assert "toolkit" not in text.lower(), "the corpus PDF's words"
 
 
 async def test_transfer_writes_a_bag_then_destroys(

@@ -15,7 +15,7 @@ from typing import Any
 from records.actors import SYSTEM
 from records.store import Store
 from records.validation import FIRST_DATE, LAST_DATE
-from retention import evaluate, report, roles, rules, rules_csv, runs
+from retention import evaluate, holds, report, roles, rules, rules_csv, runs
 
 RunWithStore = Callable[[Any, Callable[[Store], Awaitable[int]]], int]
 
@@ -74,7 +74,10 @@ def register(commands: Any, run_with_store: RunWithStore) -> None:
 
 
 async def _evaluate(settings: Any, args: argparse.Namespace, store: Store) -> int:
+    marked = await holds.mark_covered(store)
     done = await evaluate.evaluate(store)
+    if marked:
+        print(f"marked {marked} document(s) filed under a legal hold since it was applied")
     print(
         f"evaluated {done.cases} case(s) against {done.rules} rule(s): "
         f"{done.changed} changed, {done.removed} removed"

@@ -177,7 +177,7 @@ async def destroy_one(
     store: Store, data_dir: Path, document_id: ObjectId, run: dict[str, Any]
 ) -> Outcome:
     if not await claim(store, document_id, run):
-        return await blocked(store, document_id, "held, or no longer approved, when its turn came")
+        return await blocked(store, document_id, await _why_unclaimed(store, document_id, run))
     try:
         gone = await finish(store, document_id, run)
     except (HoldActive, NotDue) as exc:
@@ -188,6 +188,16 @@ async def destroy_one(
     )
     forget_derived(data_dir, sha256s, still)
     return Outcome(document_id, "destroyed")
+
+
+async def _why_unclaimed(store: Store, document_id: ObjectId, run: dict[str, Any]) -> str:
+    """Which of claim's conditions the document failed, for the run's record and certificate."""
+    document = await store.db[DOCUMENTS].find_one({"_id": document_id}, {"review": 1, "held_by": 1})
+    if document is None:
+        return "no longer on file when its turn came"
+    if document.get("held_by"):
+        return "under a legal hold when its turn came"
+    return "no longer approved for this run when its turn came"
 
 
 async def blocked(store: Store, document_id: ObjectId, why: str) -> Outcome:

@@ -14,7 +14,7 @@ from records.actors import Actor
 from records.documents import DOCUMENTS
 from records.policy import Action
 from records.store import Store, as_utc, iso
-from retention import current, expressions
+from retention import current, expressions, holds
 from retention import rules as schedule
 from retention.evaluate import DISPOSITIONS
 from retention.review import end_of, queue_item
@@ -22,6 +22,7 @@ from retention.review import end_of, queue_item
 
 async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any]:
     document, case = await documents.load(store, actor, document_id, Action.RETENTION_REVIEW)
+    (document,) = await holds.with_holds(store, [document])
     rules = schedule.precedence(
         [r for r in await schedule.all_rules(store) if r.record_class == "documents"]
     )

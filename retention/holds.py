@@ -241,6 +241,59 @@ async def holds_on(
     return [h async for h in store.db[HOLDS].find(query, session=session)]
 
 
+async def with_holds(store: Store, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The documents with `held_by` as it stands: their own marks and the holds on their cases.
+
+    A document filed into a held case, or a held person's case, after the hold
+    carries no mark until mark_covered makes one; what is shown must not wait
+    for that.
+    """
+    if not found:
+        return found
+    case_ids = list({d["case_id"] for d in found})
+    person_of = {
+        c["_id"]: c["offender_id"]
+        async for c in store.db[CASES].find({"_id": {"$in": case_ids}}, {"offender_id": 1})
+    }
+    covering = [
+        {"target_case": {"$in": case_ids}},
+        {"target_offender": {"$in": list(set(person_of.values()))}},
+    ]
+    holds_of: dict[ObjectId, list[ObjectId]] = {}
+    async for hold in store.db[HOLDS].find({**ACTIVE, "$or": covering}):
+        for case_id, person in person_of.items():
+            if hold.get("target_case") == case_id or hold.get("target_offender") == person:
+                holds_of.setdefault(case_id, []).append(hold["_id"])
+
+    def held(document: dict[str, Any]) -> dict[str, Any]:
+        marks = [*(document.get("held_by") or []), *holds_of.get(document["case_id"], [])]
+        return document | {"held_by": list(dict.fromkeys(marks))}
+
+    return [held(d) for d in found]
+
+
+async def mark_covered(store: Store) -> int:
+    """Marks the documents filed under a case or person hold since it was applied; how many.
+
+    The mark is what destruction's conditional writes test (see above), so
+    each document a hold covers should carry it; the sweep makes it good.
+    """
+    marked = 0
+    async for hold in store.db[HOLDS].find({**ACTIVE, "target": {"$in": ["case", "offender"]}}):
+        if hold["target"] == "case":
+            case_ids = [hold["target_case"]]
+        else:
+            case_ids = await store.db[CASES].distinct(
+                "_id", {"offender_id": hold["target_offender"]}
+            )
+        done = await store.db[DOCUMENTS].update_many(
+            {"case_id": {"$in": case_ids}, "held_by": {"$ne": hold["_id"]}},
+            {"$addToSet": {"held_by": hold["_id"]}},
+        )
+        marked += done.modified_count
+    return marked
+
+
 async def held_scope(store: Store) -> dict[str, list[ObjectId]]:
     """Every active hold's targets, for a pipeline to test documents against."""
     scope: dict[str, list[ObjectId]] = {"documents": [], "cases": [], "offenders": []}

@@ -54,11 +54,23 @@ def _status(held: dict[str, list[ObjectId]], day: date) -> dict[str, Any]:
                 {"case": is_held, "then": "held"},
                 {"case": retained, "then": "retained"},
                 {
-                    "case": {"$in": ["$review.state", ["proposed", "approved"]]},
+                    "case": {"$in": ["$review.state", ["proposed", "approved", "transferred"]]},
                     "then": "$review.state",
                 },
                 {"case": {"$eq": ["$new.action", "destroy"]}, "then": "would be destroyed"},
-                {"case": {"$eq": ["$new.action", "transfer"]}, "then": "would be transferred"},
+                {
+                    "case": {
+                        "$and": [
+                            {"$eq": ["$new.action", "transfer"]},
+                            {"$eq": ["$new.after_transfer", "keep"]},
+                        ]
+                    },
+                    "then": "would be transferred and kept",
+                },
+                {
+                    "case": {"$eq": ["$new.action", "transfer"]},
+                    "then": "would be transferred and destroyed",
+                },
             ],
             "default": "due for review",
         }

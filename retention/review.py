@@ -72,16 +72,23 @@ def retained_clause(as_of: date) -> dict[str, Any]:
     }
 
 
+STATES = ("due", "held", "proposed", "approved", "blocked", "transferred")
+
+
 def _state_clause(state: str | None) -> dict[str, Any]:
+    """What the database can narrow to; the item's own state decides (_shows_state)."""
     if state is None:
-        return {}
-    if state == "held":
-        return {"held_by.0": {"$exists": True}}
-    if state == "due":
-        return {"review.state": {"$in": _OPEN}, **_NOT_HELD}
-    if state in ("proposed", "approved", "blocked"):
+        # Transferred and kept: its disposition is done, though its rule is still due.
+        return {"review.state": {"$ne": "transferred"}}
+    if state in ("due", "held"):
+        return {"review.state": {"$in": _OPEN}}
+    if state in STATES:
         return {"review.state": state}
-    raise InvalidInput.field("state", "must be one of due, held, proposed, approved, blocked")
+    raise InvalidInput.field("state", f"must be one of {', '.join(STATES)}")
+
+
+def _shows_state(document: dict[str, Any], state: str | None) -> bool:
+    return state is None or queue_item(document)["state"] == state
 
 
 async def queue(
@@ -161,12 +168,15 @@ async def _due_in(
 ) -> list[dict[str, Any]]:
     """The documents of these cases due on day, in (case, document) order."""
     match = {"$and": clauses}
+    found = await current.with_dispositions(store, rules, case_ids, match)
     due = []
-    for document in await current.with_dispositions(store, rules, case_ids, match):
+    for document in await holds.with_holds(store, found):
         disposition = document["disposition"]
         if disposition is None or as_utc(disposition["due"]) > end_of(day):
             continue
         if any(disposition[k] != wanted[k] for k in ("action", "rule") if k in wanted):
+            continue
+        if not _shows_state(document, wanted.get("state")):
             continue
         if after is not None and (document["case_id"], document["_id"]) <= after:
             continue
@@ -277,8 +287,8 @@ async def _retain(
 
     async def apply(session: AsyncClientSession) -> dict[str, Any]:
         for document, case in loaded:
-            await store.db[DOCUMENTS].update_one(
-                {"_id": document["_id"]},
+            kept = await store.db[DOCUMENTS].update_one(
+                {"_id": document["_id"], "review.state": {"$in": _OPEN}},
                 {
                     "$set": {
                         "review.retained_until": end_of(until),
@@ -289,6 +299,10 @@ async def _retain(
                 },
                 session=session,
             )
+            if kept.matched_count != 1:
+                # Proposed by someone else since it was read: the proposal
+                # must be rejected first, or it would go ahead regardless.
+                raise NotDue(f"{document['title']!r} was proposed for disposal meanwhile")
             await audit.record(
                 store,
                 actor,
@@ -326,14 +340,23 @@ async def propose(
     async def insert(session: AsyncClientSession) -> dict[str, Any]:
         proposal.pop("_id", None)
         done = await store.db[PROPOSALS].insert_one(proposal, session=session)
+        # Conditional on what was checked above, so that a hold, a retention
+        # or another proposal landing meanwhile makes this match too few.
         marked = await store.db[DOCUMENTS].update_many(
-            {"_id": {"$in": proposal["document_ids"]}, "review.state": {"$in": _OPEN}, **_NOT_HELD},
+            {
+                "$and": [
+                    {"_id": {"$in": proposal["document_ids"]}, "review.state": {"$in": _OPEN}},
+                    _NOT_HELD,
+                    retained_clause(today),
+                ]
+            },
             {"$set": {"review.state": "proposed", "review.proposal_id": done.inserted_id}},
             session=session,
         )
         if marked.modified_count != len(chosen):
             raise Conflict(
-                "some of the documents changed meanwhile (held, or proposed by someone else)"
+                "some of the documents changed meanwhile (held, retained, or proposed by "
+                "someone else)"
             )
         await audit.record(
             store,
@@ -380,6 +403,9 @@ async def get_proposal(store: Store, actor: Actor, proposal_id: str) -> dict[str
     return found
 
 
+PROPOSAL_STATES = ("proposed", "approved", "rejected")
+
+
 async def list_proposals(
     store: Store,
     actor: Actor,
@@ -388,18 +414,22 @@ async def list_proposals(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> Page:
+    """A page of proposals in a state (None: all), newest first, each one the actor sees whole."""
     require(actor, Action.RETENTION_REVIEW)
+    if state is not None and state not in PROPOSAL_STATES:
+        raise InvalidInput.field("state", f"must be one of {', '.join(PROPOSAL_STATES)} or all")
+    query: dict[str, Any] = {} if state is None else {"state": state}
+
+    found = await page(store.db[PROPOSALS], query, limit=limit, cursor=cursor, newest_first=True)
     visible = await visible_documents(store, actor)
-    proposed = {"review.proposal_id": {"$ne": None}}
-    ids = await store.db[DOCUMENTS].distinct("review.proposal_id", {"$and": [visible, proposed]})
-    # A proposal is listed only if every document in it is one the actor sees.
-    hiding = await store.db[DOCUMENTS].distinct(
-        "review.proposal_id", {"$and": [proposed, {"$nor": [visible]}]}
-    )
-    query: dict[str, Any] = {"_id": {"$in": [i for i in ids if i not in set(hiding)]}}
-    if state:
-        query["state"] = state
-    return await page(store.db[PROPOSALS], query, limit=limit, cursor=cursor, newest_first=True)
+    # A page may come back short: a proposal naming a record the actor may
+    # not see is left out whole, destroyed records judged by their tombstones.
+    seen = [
+        p
+        for p in found.items
+        if await sees_every_document(store, actor, p["document_ids"], visible=visible)
+    ]
+    return Page(items=seen, next_cursor=found.next_cursor)
 
 
 async def approve(store: Store, actor: Actor, proposal_id: str, data: Any) -> dict[str, Any]:
@@ -474,14 +504,23 @@ async def _check_still_due(store: Store, proposal: dict[str, Any]) -> None:
     chosen = [d async for d in store.db[DOCUMENTS].find({"_id": {"$in": proposal["document_ids"]}})]
     standing = await current.of_documents(store, chosen)
     today = store.now().date()
-    stale = [d["title"] for d in chosen if not is_due(standing.get(d["_id"]), today)]
+    stale = [
+        d["title"]
+        for d in chosen
+        if not is_due(standing.get(d["_id"]), today) or _retained_past(d, today)
+    ]
     if stale:
         named = ", ".join(repr(t) for t in sorted(stale)[:5])
         more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
         raise NotDue(
-            f"no longer due for disposal under the schedule as it stands: {named}{more}; "
-            "reject the proposal"
+            f"no longer due for disposal, by the schedule as it stands or a decision to "
+            f"retain: {named}{more}; reject the proposal"
         )
+
+
+def _retained_past(document: dict[str, Any], today: date) -> bool:
+    retained = (document.get("review") or {}).get("retained_until")
+    return retained is not None and as_utc(retained) > end_of(today)
 
 
 async def reject(store: Store, actor: Actor, proposal_id: str, data: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from records.errors import NotFound
 from records.paging import Page, page
 from records.policy import Action, require
 from records.store import Store, iso, parse_id
-from retention import current, destroy, transfer
+from retention import current, destroy, holds, transfer
 from retention.destroy import Outcome
 from retention.review import RUNS, is_due
 from retention.visibility import TOMBSTONES, sees_every_document
@@ -47,39 +47,27 @@ async def execute(store: Store, data_dir: Path, run_id: ObjectId) -> dict[str, A
 
 
 async def _transfer(store: Store, data_dir: Path, run: dict[str, Any]) -> list[Outcome]:
-    """Package every approved, unheld document; then destroy or keep each as its rule says."""
-    ready = [
-        d["_id"]
-        async for d in store.db[DOCUMENTS].find(
-            {
-                "_id": {"$in": run["documents"]},
-                "review.run_id": run["_id"],
-                "review.state": "approved",
-                "held_by": {"$in": [None, []]},
-            },
-            {"_id": 1},
-        )
-    ]
-    # As destruction does: the schedule as it stands now, not at approval.
-    standings = await current.of_documents(
-        store, [d async for d in store.db[DOCUMENTS].find({"_id": {"$in": ready}})]
-    )
-    today = store.now().date()
-    stale = {i for i in ready if not is_due(standings.get(i), today)}
-    ready = [i for i in ready if i not in stale]
+    """Package every approved, unheld, still due document; then destroy or keep each by its rule."""
+    found = [d async for d in store.db[DOCUMENTS].find({"_id": {"$in": run["documents"]}})]
+    # As destruction does: the schedule and the holds as they stand now, not at approval.
+    standings = await current.of_documents(store, found)
+    refusals: dict[ObjectId, str] = {}
+    for document in found:
+        why = await _not_transferable(store, run, document, standings.get(document["_id"]))
+        if why is not None:
+            refusals[document["_id"]] = why
+    ready = [d["_id"] for d in found if d["_id"] not in refusals]
+
     path = await transfer.write_package(store, data_dir, run, ready)
     await store.db[RUNS].update_one(
         {"_id": run["_id"]}, {"$set": {"package": str(path), "packaged": ready}}
     )
     outcomes: list[Outcome] = []
     for document_id in run["documents"]:
-        if document_id in stale:
-            outcomes.append(await destroy.blocked(store, document_id, destroy.NO_LONGER_DUE))
-            continue
         if document_id not in ready:
-            outcomes.append(Outcome(document_id, "blocked", "held, or no longer approved"))
-            continue
-        if (standings.get(document_id) or {}).get("after_transfer") == "keep":
+            why = refusals.get(document_id, "no longer on file when its turn came")
+            outcomes.append(await destroy.blocked(store, document_id, why))
+        elif (standings.get(document_id) or {}).get("after_transfer") == "keep":
             await store.db[DOCUMENTS].update_one(
                 {"_id": document_id},
                 {"$set": {"review.state": "transferred", "review.transferred_in": run["_id"]}},
@@ -90,6 +78,20 @@ async def _transfer(store: Store, data_dir: Path, run: dict[str, Any]) -> list[O
         else:
             outcomes.append(await destroy.destroy_one(store, data_dir, document_id, run))
     return outcomes
+
+
+async def _not_transferable(
+    store: Store, run: dict[str, Any], document: dict[str, Any], disposition: dict[str, Any] | None
+) -> str | None:
+    """Why the document may not go into the run's package now; None when it may."""
+    review = document.get("review") or {}
+    if review.get("run_id") != run["_id"] or review.get("state") != "approved":
+        return "no longer approved for this run when its turn came"
+    if document.get("held_by") or await holds.holds_on(store, document):
+        return "under a legal hold when its turn came"
+    if not is_due(disposition, store.now().date()):
+        return destroy.NO_LONGER_DUE
+    return None
 
 
 async def resume(store: Store, data_dir: Path) -> int:

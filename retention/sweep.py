@@ -8,7 +8,7 @@ from pathlib import Path
 
 from records import audit
 from records.store import Store
-from retention import evaluate, runs
+from retention import evaluate, holds, runs
 from retention import rules as schedule
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def jobs(store: Store, data_dir: Path, *, audit_default_days: int) -> list[Sweep
 
     return [
         ("audit expiry", expire_audit),
+        ("legal hold marks", lambda: holds.mark_covered(store)),
         ("retention evaluation", lambda: evaluate.evaluate(store)),
         ("retention runs", resume_runs),
     ]

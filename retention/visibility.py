@@ -32,13 +32,22 @@ async def visible_documents(store: Store, actor: Actor) -> dict[str, Any]:
     return clause
 
 
-async def sees_every_document(store: Store, actor: Actor, document_ids: list[ObjectId]) -> bool:
+async def sees_every_document(
+    store: Store,
+    actor: Actor,
+    document_ids: list[ObjectId],
+    *,
+    visible: dict[str, Any] | None = None,
+) -> bool:
     """The actor may see each of these documents, or its tombstone once it is destroyed.
 
-    An id that is neither counts as unseen.
+    An id that is neither counts as unseen. visible is visible_documents'
+    clause, when the caller has it already (asking it again for each of a
+    page's items would read the actor's cases each time).
     """
     wanted = list(set(document_ids))
-    among = {"$and": [await visible_documents(store, actor), {"_id": {"$in": wanted}}]}
+    clause = visible if visible is not None else await visible_documents(store, actor)
+    among = {"$and": [clause, {"_id": {"$in": wanted}}]}
     seen = await store.db[DOCUMENTS].count_documents(among)
     seen += await store.db[TOMBSTONES].count_documents(among)
     return seen == len(wanted)

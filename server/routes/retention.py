@@ -139,10 +139,13 @@ async def get_queue(request: Request) -> Response:
       - {name: action, in: query, schema: {type: string, enum: [review, destroy, transfer]}}
       - {name: rule, in: query, schema: {type: string}}
       - {name: doc_type, in: query, schema: {type: string}}
-      - {name: state, in: query, schema: {type: string, enum: [due, held, proposed, approved, blocked]}}
+      - {name: state, in: query, schema: {type: string, enum: [due, held, proposed, approved, blocked, transferred]}}
+      - {$ref: "#/components/parameters/limit"}
+      - {$ref: "#/components/parameters/cursor"}
     responses:
       200: {description: A page of due records}
       403: {description: Needs a records manager}
+      422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
     require(actor, Action.RETENTION_REVIEW)
@@ -195,11 +198,16 @@ async def make_decision(request: Request) -> Response:
 
 async def list_proposals(request: Request) -> Response:
     """
-    summary: Disposals proposed and waiting for a second records manager
+    summary: Disposals proposed and waiting for a second records manager (?state= for others)
     tags: [retention]
+    parameters:
+      - {name: state, in: query, schema: {type: string, enum: [proposed, approved, rejected, all], default: proposed}}
+      - {$ref: "#/components/parameters/limit"}
+      - {$ref: "#/components/parameters/cursor"}
     responses:
       200: {description: A page of proposals}
       403: {description: Needs a records manager}
+      422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
     state = request.query_params.get("state") or "proposed"
@@ -207,6 +215,22 @@ async def list_proposals(request: Request) -> Response:
         services(request).store, actor, state=None if state == "all" else state, **paging(request)
     )
     return page_response(found, review.proposal_view)
+
+
+async def get_proposal(request: Request) -> Response:
+    """
+    summary: One proposal, whatever its state, with who decided it and why
+    tags: [retention]
+    responses:
+      200: {description: The proposal}
+      403: {description: Needs a records manager}
+      404: {$ref: "#/components/responses/NotFound"}
+    """
+    actor = await authenticate(request)
+    found = await review.get_proposal(
+        services(request).store, actor, request.path_params["proposal_id"]
+    )
+    return JSONResponse(review.proposal_view(found))
 
 
 async def approve_proposal(request: Request) -> Response:
@@ -219,7 +243,8 @@ async def approve_proposal(request: Request) -> Response:
       202: {description: 'The run, approved'}
       403: {description: 'Not a records manager, the proposer themselves, or a wrong code'}
       404: {$ref: "#/components/responses/NotFound"}
-      409: {description: Already decided}
+      409: {description: 'Already decided, or a record no longer due (named)'}
+      422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
     require(actor, Action.RETENTION_REVIEW)
@@ -239,6 +264,8 @@ async def reject_proposal(request: Request) -> Response:
       200: {description: 'The proposal, rejected'}
       403: {description: Needs a records manager}
       404: {$ref: "#/components/responses/NotFound"}
+      409: {description: Already decided}
+      422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
     require(actor, Action.RETENTION_REVIEW)
@@ -280,7 +307,7 @@ async def apply_hold(request: Request) -> Response:
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [reason, note, target, id], properties: {reason: {type: string, enum: [litigation, inquiry_moratorium, mappa, subject_access_request, foi_request, unlawfully_at_large, restricted_patient, other]}, note: {type: string}, target: {type: string, enum: [offender, case, document]}, id: {type: string}}}}}}
     responses:
       201: {description: The hold}
-      403: {description: Needs a records manager}
+      403: {description: 'Needs a records manager; on a person, one who sees one of their cases'}
       404: {$ref: "#/components/responses/NotFound"}
       422: {$ref: "#/components/responses/Invalid"}
     """
@@ -310,7 +337,9 @@ async def lift_hold(request: Request) -> Response:
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [note]}}}}
     responses:
       200: {description: 'The hold, lifted'}
+      403: {description: 'Needs a records manager; on a person, one who sees all their cases'}
       404: {$ref: "#/components/responses/NotFound"}
+      409: {description: 'Lifted already, saying by whom and when'}
       422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
@@ -400,6 +429,7 @@ routes = [
     Route("/retention/records/{document_id}", get_record, methods=["GET"]),
     Route("/retention/decisions", make_decision, methods=["POST"]),
     Route("/retention/proposals", list_proposals, methods=["GET"]),
+    Route("/retention/proposals/{proposal_id}", get_proposal, methods=["GET"]),
     Route("/retention/proposals/{proposal_id}/approval", approve_proposal, methods=["POST"]),
     Route("/retention/proposals/{proposal_id}/rejection", reject_proposal, methods=["POST"]),
     Route("/retention/holds", list_holds, methods=["GET"]),

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from bson import ObjectId
 
 from records.store import Store
 from tests.conftest import Clock, File, User
@@ -16,6 +17,7 @@ from tests.retention.conftest import (
     decide,
     due_documents,
     evaluated,
+    queue_ids,
     stop_case,
 )
 from tests.web.conftest import browser_client, pages_signed_in
@@ -138,6 +140,20 @@ async def test_certificate_of_a_transfer_says_transfer_and_what_was_destroyed_or
     assert "2 document(s) transferred: 1 destroyed after transfer" in text
     assert "1 kept after transfer" in text and "1 document(s) blocked" in text
     assert "Transferred, then destroyed (1)" in text and "Transferred and kept (1)" in text
+    assert "under a legal hold" in by_id[held["id"]]["reason"]
+
+    # The held record is free for a new decision once its hold is lifted; the
+    # one kept after transfer has left the queue, though its rule is still due.
+    stored = await store.db["documents"].find_one({"_id": ObjectId(held["id"])})
+    assert stored is not None and stored["review"]["state"] == "blocked"
+    lifted = await records_manager.client.post(
+        f"/retention/holds/{hold.json()['id']}/lift", json={"note": "Claim settled"}
+    )
+    assert lifted.status_code == 200, lifted.text
+    again = await decide(records_manager.client, [held["id"]], "transfer", reason="Now")
+    assert again.status_code == 200, again.text
+    assert await queue_ids(records_manager.client) == [held["id"]]
+    assert await queue_ids(records_manager.client, state="transferred") == [kept["id"]]
     assert "Blocked: not destroyed (1)" in text and "Held back" in text
 
 

@@ -9,8 +9,15 @@ from bson import ObjectId
 
 from records.store import Store
 from retention import destroy
-from tests.conftest import Clock, File, User, open_case
-from tests.retention.conftest import decide, due_documents, evaluated
+from tests.conftest import Clock, File, Ppud, User, open_case
+from tests.retention.conftest import (
+    add_rule,
+    decide,
+    due_documents,
+    evaluated,
+    queue_ids,
+    stop_case,
+)
 
 
 async def proposal_of(
@@ -300,3 +307,111 @@ async def test_hold_decisions_name_their_own_fields(
     assert "'whim'" in bad_reason.json()["errors"][0]["message"]
     assert not_a_list.status_code == 422
     assert [e["field"] for e in not_a_list.json()["errors"]] == ["document_ids"]
+
+
+async def test_a_retention_and_a_proposal_at_once_never_both_stand(
+    store: Store,
+    clock: Clock,
+    admin: User,
+    caseworker: User,
+    records_manager: User,
+    second_manager: User,
+    case: dict[str, Any],
+    file_document: File,
+) -> None:
+    document = (await due_documents(store, clock, admin, caseworker, case, file_document, count=1))[
+        0
+    ]
+    later = clock.at.date().replace(year=clock.at.year + 2).isoformat()
+
+    retained, proposed = await asyncio.gather(
+        decide(second_manager.client, [document["id"]], "retain", until=later, reason="Appeal"),
+        decide(records_manager.client, [document["id"]], "destroy"),
+    )
+
+    assert sorted([retained.status_code, proposed.status_code]) == [200, 409], (
+        retained.text,
+        proposed.text,
+    )
+    stored = await store.db["documents"].find_one({"_id": ObjectId(document["id"])})
+    assert stored is not None
+    review = stored["review"]
+    if retained.status_code == 200:
+        assert review["state"] is None and review["retained_until"] is not None
+    else:
+        assert review["state"] == "proposed" and review.get("retained_until") is None
+
+
+async def test_decided_proposals_are_listed_and_read_by_state(
+    store: Store,
+    clock: Clock,
+    admin: User,
+    caseworker: User,
+    records_manager: User,
+    second_manager: User,
+    make_records_manager: Any,
+    case: dict[str, Any],
+    file_document: File,
+) -> None:
+    _, proposal = await proposal_of(
+        store, clock, admin, caseworker, case, file_document, records_manager
+    )
+    rejected = await second_manager.client.post(
+        f"/retention/proposals/{proposal}/rejection", json={"reason": "Appeal lodged"}
+    )
+    assert rejected.status_code == 200, rejected.text
+    elsewhere = await make_records_manager(team="north")
+
+    def ids(reply: Any) -> list[str]:
+        return [p["id"] for p in reply.json()["items"]]
+
+    waiting = await records_manager.client.get("/retention/proposals")
+    by_state = await records_manager.client.get(
+        "/retention/proposals", params={"state": "rejected"}
+    )
+    every = await records_manager.client.get("/retention/proposals", params={"state": "all"})
+    odd = await records_manager.client.get("/retention/proposals", params={"state": "junk"})
+    one = await records_manager.client.get(f"/retention/proposals/{proposal}")
+
+    assert ids(waiting) == [] and ids(by_state) == [proposal] and ids(every) == [proposal]
+    assert odd.status_code == 422 and odd.json()["errors"][0]["field"] == "state"
+    assert one.status_code == 200
+    assert one.json()["state"] == "rejected"
+    assert one.json()["rejection_reason"] == "Appeal lodged"
+    assert (await elsewhere.client.get(f"/retention/proposals/{proposal}")).status_code == 404
+    listed = await elsewhere.client.get("/retention/proposals", params={"state": "all"})
+    assert ids(listed) == []
+
+
+async def test_a_document_filed_into_a_held_case_is_held_at_once_and_marked_by_evaluation(
+    store: Store,
+    clock: Clock,
+    admin: User,
+    caseworker: User,
+    records_manager: User,
+    case: dict[str, Any],
+    file_document: File,
+    ppud: Ppud,
+) -> None:
+    await add_rule(admin, code="recall-closed", case_types=["recall"], trigger="case_closed")
+    made = await records_manager.client.post(
+        "/retention/holds",
+        json={"reason": "litigation", "note": "Claim 4", "target": "case", "id": case["id"]},
+    )
+    assert made.status_code == 201, made.text
+    later = await file_document(title="Filed after the hold")
+    await stop_case(caseworker.client, case["id"])
+    clock.advance(days=7 * 366)
+    await evaluated(store)
+
+    shown = (await records_manager.client.get(f"/retention/records/{later['id']}")).json()
+    assert shown["held"] is True and shown["state"] == "held"
+    assert await queue_ids(records_manager.client, state="held") == [later["id"]]
+    assert await queue_ids(records_manager.client, state="due") == []
+
+    done = await ppud("retention", "evaluate")
+
+    assert done.returncode == 0, done.stderr
+    assert "marked 1 document(s)" in done.stdout
+    stored = await store.db["documents"].find_one({"_id": ObjectId(later["id"])})
+    assert stored is not None and stored["held_by"] == [ObjectId(made.json()["id"])]

@@ -132,11 +132,15 @@ async def test_transfer_writes_a_bag_then_destroys(
     second_manager: User,
     case: dict[str, Any],
     file_document: File,
+    ppud: Ppud,
 ) -> None:
     filed = await due_documents(
         store, clock, admin, caseworker, case, file_document, action="transfer"
     )
     assert await queue_ids(records_manager.client, action="transfer") == [d["id"] for d in filed]
+    reported = await ppud("retention", "report", "--as-of", clock.at.date().isoformat())
+    statuses = {r["status"] for r in csv.DictReader(io.StringIO(reported.stdout))}
+    assert statuses == {"would be transferred and destroyed"}
 
     run = await approved_run(records_manager, second_manager, [d["id"] for d in filed], "transfer")
 

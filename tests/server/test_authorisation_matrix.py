@@ -171,6 +171,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/retention/records/{document_id}"): "records manager document",
     ("POST", "/retention/decisions"): "records manager",
     ("GET", "/retention/proposals"): "records manager",
+    ("GET", "/retention/proposals/{proposal_id}"): "records manager",
     ("POST", "/retention/proposals/{proposal_id}/approval"): "records manager",
     ("POST", "/retention/proposals/{proposal_id}/rejection"): "records manager",
     ("GET", "/retention/holds"): "records manager",

@@ -71,6 +71,22 @@ async def test_rules_export_imported_unchanged_changes_nothing(
     assert "parole_review;recall" in exported.text
 
 
+@pytest.mark.parametrize("title", ["'=already", "''twice", "'quoted", "=SUM(1)", "'"])
+async def test_rules_titled_with_an_apostrophe_or_a_formula_import_back_unchanged(
+    store: Store, admin: User, title: str
+) -> None:
+    await add_rule(admin, code="quoted", title=title, trigger="last_activity")
+    before = await revisions(store)
+    exported = await admin.client.get("/retention/rules.csv")
+
+    imported = await import_file(admin, exported.content)
+
+    assert imported.json() == {"created": 0, "changed": 0, "unchanged": 5}
+    assert await revisions(store) == before
+    listed = (await admin.client.get("/retention/rules")).json()["items"]
+    assert next(r for r in listed if r["code"] == "quoted")["title"] == title
+
+
 async def test_rules_stored_in_another_order_import_back_unchanged(
     store: Store, admin: User
 ) -> None:

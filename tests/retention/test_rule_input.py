@@ -228,7 +228,8 @@ async def test_rules_triggered_by_other_case_or_offender_fields_are_accepted(
     ("field", "value", "message"),
     [
         ("amount", "5", "amount: must be a number, not the text '5'"),
-        ("amount", 5.0, "amount: must be a whole number of years, 1 or more"),
+        ("amount", 5.5, "amount: must be a whole number of years, 1 or more"),
+        ("amount", 0.0, "amount: must be a whole number of years, 1 or more"),
         ("amount", True, "amount: must be a whole number of years, 1 or more"),
         ("case_types", "recall", 'case_types: must be a list of codes, as ["recall"], not text'),
         ("doc_types", [1], "doc_types: must be a list of codes"),
@@ -240,6 +241,16 @@ async def test_rules_sent_as_json_with_a_field_of_the_wrong_type_are_refused(
     refused = await admin.client.post("/retention/rules", json={**RULE, field: value})
 
     assert messages(refused) == [message]
+
+
+async def test_rules_sent_as_json_with_a_whole_amount_written_as_a_fraction_are_accepted(
+    admin: User,
+) -> None:
+    made = await admin.client.post("/retention/rules", json={**RULE, "amount": 2.0})
+
+    assert made.status_code == 201, made.text
+    assert made.json()["amount"] == 2
+    assert isinstance(made.json()["amount"], int)
 
 
 @pytest.mark.parametrize(

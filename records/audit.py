@@ -22,7 +22,7 @@ from records.actors import SYSTEM, Actor
 from records.audit_chain import GENESIS, digest
 from records.errors import AuditRace, Forbidden
 from records.paging import MAX_LIMIT, Page, page
-from records.policy import Action, allows, case_filter
+from records.policy import Action, allows, case_filter, within_restriction
 from records.store import Store, as_utc, iso
 from records.validation import spreadsheet_safe
 
@@ -165,10 +165,16 @@ async def list_events(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> Page:
-    """Newest first; managers see their team's, users below manager only their own."""
+    """Newest first; managers see their team's, users below manager only their own.
+
+    Nobody sees the events of a document they may not see (records.policy),
+    nor of its tombstone once it is destroyed.
+    """
     if actor.external:
         raise Forbidden("external users may not read the audit trail")
     query: dict[str, Any] = {}
+    # The cases whose events can be listed; None: any case.
+    among: list[Any] | None = None
     if not allows(actor, Action.AUDIT_READ_ALL):
         if user and user != actor.username:
             raise Forbidden(f"{actor.level} users may see only their own audit events")
@@ -177,11 +183,19 @@ async def list_events(
         if user:
             query["user"] = user
         if actor.level != "admin":
-            query = {"$and": [query, await _team_scope(store, actor)]}
+            among, scope = await _team_scope(store, actor)
+            query = {"$and": [query, scope]}
     if case_id:
         query["case_id"] = _maybe_id(case_id)
+        among = [query["case_id"]]
+
+    hidden = await _hidden_documents(store, actor, among=among)
     if document_id:
-        query["document_id"] = _maybe_id(document_id)
+        wanted = _maybe_id(document_id)
+        # The events of a document the actor may not see are none of theirs.
+        query["document_id"] = {"$in": []} if wanted in hidden else wanted
+    elif hidden:
+        query["document_id"] = {"$nin": sorted(hidden)}
     if since or until:
         query["at"] = {
             **({"$gte": since} if since else {}),
@@ -242,11 +256,12 @@ async def export_events(
     return events()
 
 
-async def _team_scope(store: Store, actor: Actor) -> dict[str, Any]:
+async def _team_scope(store: Store, actor: Actor) -> tuple[list[Any], dict[str, Any]]:
     """A manager's view: events on their team's cases, and their members' other events.
 
     Without it a manager could read, through the audit, the titles and
     activity of another team's cases that answer them 404 everywhere else.
+    The cases come back with the query clause.
     """
     # Imported here: cases and users write their own events through this module.
     from records.cases import CASES
@@ -254,12 +269,38 @@ async def _team_scope(store: Store, actor: Actor) -> dict[str, Any]:
 
     case_ids = await store.db[CASES].distinct("_id", case_filter(actor))
     members = await store.db[USERS].distinct("_id", {"team": actor.team})
-    return {
+    return case_ids, {
         "$or": [
             {"case_id": {"$in": case_ids}},
             {"case_id": None, "user_id": {"$in": [str(m) for m in members]}},
         ]
     }
+
+
+async def _hidden_documents(store: Store, actor: Actor, *, among: list[Any] | None) -> set[Any]:
+    """The documents, and destroyed documents' tombstones, whose limit leaves the actor out.
+
+    Seeing a case, only a limit to named people hides one of its documents,
+    and few documents have one: they are read through the sparse index on
+    the limit's users (records.indexes) and judged by records.policy here.
+    Every event on a document carries its case, so among (the cases whose
+    events are listed; None for any) narrows them.
+    """
+    # Imported here: documents write their own events through this module.
+    from records.documents import DOCUMENTS, TOMBSTONES
+
+    cases = None if among is None else set(among)
+    hidden: set[Any] = set()
+    for collection in (DOCUMENTS, TOMBSTONES):
+        limited = store.db[collection].find(
+            {"restricted_to.users": {"$exists": True}}, {"case_id": 1, "restricted_to": 1}
+        )
+        async for found in limited:
+            if cases is not None and found.get("case_id") not in cases:
+                continue
+            if not within_restriction(actor, found.get("restricted_to")):
+                hidden.add(found["_id"])
+    return hidden
 
 
 CSV_COLUMNS = ("seq", "at", "user", "action", "target", "detail", "ip", "case_id", "document_id")

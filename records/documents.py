@@ -26,6 +26,10 @@ from records.store import Store, as_utc, iso, parse_id
 from records.validation import Fields, parse_json, unstorable
 
 DOCUMENTS = "documents"
+# What stays of a destroyed document (retention.destroy writes them). Each keeps
+# its document's _id, case and limit, so it is exactly as visible; named here,
+# as the audit trail hides events on a tombstone its reader may not see.
+TOMBSTONES = "retention_tombstones"
 MARKINGS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 SENSITIVE = "OFFICIAL-SENSITIVE"
 MAX_METADATA_BYTES = 16 * 1024

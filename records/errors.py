@@ -113,6 +113,10 @@ class TooManyAttempts(RecordError):
         self.retry_after = retry_after
 
 
+class OutputRefused(RecordError):
+    """A command cannot write its output where --out names: nothing was written there."""
+
+
 class Unavailable(RecordError):
     """A dependency such as the database is not answering."""
 

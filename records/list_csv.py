@@ -5,6 +5,9 @@ any bad row imports nothing, and the report says what became (or, in a dry
 run, would become) of every row, so the administrator can fix the file and
 send it again. A row creates or changes the value with its code; values the
 file does not name are left as they are (deleting is done value by value).
+A label is exported as records.validation.spreadsheet_safe quotes it and
+read back through spreadsheet_text, so an unchanged export imports back
+unchanged.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from records.list_values import (
 )
 from records.policy import Action, require
 from records.store import Store
+from records.validation import spreadsheet_safe, spreadsheet_text
 from records.vocabulary import normalised
 
 COLUMNS = ("code", "label", "order", "retired")
@@ -53,17 +57,6 @@ def export_csv(values: list[dict[str, Any]]) -> str:
         retired = "true" if value["retired"] else "false"
         writer.writerow([value["code"], spreadsheet_safe(value["label"]), value["order"], retired])
     return buffer.getvalue()
-
-
-def spreadsheet_safe(text: str) -> str:
-    """The text, quoted as text if a spreadsheet would run it as a formula.
-
-    list_values refuses such labels, so only a value stored some other way
-    (an older database, a hand edit) is ever quoted, and an import of the
-    file gives it the quoted label.
-    """
-    # OWASP's advice on CSV injection: a leading = + - @ (or tab, CR) starts a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @dataclass
@@ -134,7 +127,8 @@ def plan(current: list[dict[str, Any]], raw: bytes) -> Plan:
         planned.problems.append(f"line {header_line}: {problem}")
         planned.rows = [Row(line, problems=["not read: the header is wrong"]) for line, _ in body]
         return planned
-    planned.rows = [_row(line, cells, columns) for line, cells in body]
+    labels = {v["code"]: v["label"] for v in current}
+    planned.rows = [_row(line, cells, columns, labels) for line, cells in body]
     if len(planned.rows) > MAX_VALUES:
         planned.problems.append(f"the file has {len(body)} rows; at most {MAX_VALUES} are taken")
         return planned
@@ -176,7 +170,8 @@ def _header_problem(columns: list[str]) -> str | None:
     return None
 
 
-def _row(line: int, cells: list[str], columns: list[str]) -> Row:
+def _row(line: int, cells: list[str], columns: list[str], labels: dict[str, str]) -> Row:
+    """The row read and checked; labels: the list's labels as stored now, by code."""
     row = Row(line)
     if len(cells) != len(columns):
         row.problems.append(f"has {len(cells)} cells; the header has {len(columns)}")
@@ -190,10 +185,12 @@ def _row(line: int, cells: list[str], columns: list[str]) -> Row:
         row.problems.append("code is missing")
     elif problem := code_problem(row.code):
         row.problems.append(f"code {problem}")
-    row.label = given["label"] or None
+    row.label = spreadsheet_text(given["label"]) or None
     if row.label is None:
         row.problems.append("label is missing")
-    elif problem := label_problem(row.label):
+    elif row.label != labels.get(row.code) and (problem := label_problem(row.label)):
+        # A label left as stored is not refused for a rule newer than it: one
+        # stored before formulas were refused comes back from its own export.
         row.problems.append(f"label {problem}")
     row.order = _order(row, given.get("order", ""))
     row.retired = _retired(row, given.get("retired", ""))

@@ -21,6 +21,8 @@ _INT64 = 2**63
 # Dates a record can plausibly carry; the search index holds 1678 to 2261 at most.
 FIRST_DATE, LAST_DATE = date(1800, 1, 1), date(2199, 12, 31)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+# What spreadsheet_safe quotes: a formula's first character (OWASP), and the quote itself.
+_QUOTED_START = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 class Fields:
@@ -212,10 +214,21 @@ def spreadsheet_safe(value: Any) -> str:
     """A CSV cell as text that a spreadsheet shows rather than runs.
 
     OWASP's advice on CSV injection: a leading = + - @ (or tab, CR) starts a
-    formula, so such a cell is quoted with a leading apostrophe.
+    formula, so such a cell is quoted with a leading apostrophe. A cell that
+    already starts with one is quoted too, so that spreadsheet_text can take
+    off exactly what was added: '=x and =x then come back apart.
     """
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in _QUOTED_START else text
+
+
+def spreadsheet_text(cell: str) -> str:
+    """The text spreadsheet_safe was given, from the cell it made: its one apostrophe taken off.
+
+    A cell it would not have quoted (a lone apostrophe, 'text typed by hand)
+    is kept as it is.
+    """
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in _QUOTED_START else cell
 
 
 def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:

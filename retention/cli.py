@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from records.actors import SYSTEM
+from records.output_files import output_target, write_whole
 from records.store import Store
 from records.validation import FIRST_DATE, LAST_DATE
 from retention import evaluate, holds, report, roles, rules, rules_csv, runs
@@ -65,7 +64,9 @@ def register(commands: Any, run_with_store: RunWithStore) -> None:
     reporting.add_argument("--as-of", type=_day, required=True, help="the date, YYYY-MM-DD")
     command("dispose", "carry out approved disposal runs left unfinished", _dispose)
     exporting = command("export-rules", "print the retention rules as CSV", _export)
-    exporting.add_argument("--out", help="write to this file instead of standard output")
+    exporting.add_argument(
+        "--out", help="write to this file, replaced whole (default, or -: standard output)"
+    )
     importing = command("import-rules", "create or change retention rules from a CSV file", _import)
     importing.add_argument("file")
     for name, granted in (("grant", True), ("revoke", False)):
@@ -98,28 +99,15 @@ async def _dispose(settings: Any, args: argparse.Namespace, store: Store) -> int
 
 
 async def _export(settings: Any, args: argparse.Namespace, store: Store) -> int:
+    # As `ppud dossier build --out` does: "-" for standard output, a file replaced whole.
+    out = output_target(args.out, what="CSV file") if args.out is not None else None
     text = rules_csv.export_csv(rules.precedence(await rules.all_rules(store)))
-    if not args.out:
+    if out is None:
         sys.stdout.write(text)
         return 0
 
-    try:
-        await asyncio.to_thread(_write_whole, Path(args.out), text)
-    except OSError as exc:
-        raise SystemExit(f"ppud: cannot write {args.out!r}: {exc.strerror or exc}") from exc
+    await asyncio.to_thread(write_whole, out, text.encode("utf-8"))
     return 0
-
-
-def _write_whole(out: Path, text: str) -> None:
-    """Write beside out and rename into place: out is never left half-written.
-
-    The file is made in a folder of its own rather than by mkstemp, so it
-    gets the permissions the user's umask gives any file, not 0600.
-    """
-    with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as folder:
-        staged = Path(folder) / out.name
-        staged.write_text(text, encoding="utf-8")
-        os.replace(staged, out)
 
 
 async def _import(settings: Any, args: argparse.Namespace, store: Store) -> int:

@@ -311,6 +311,9 @@ def _period(data: dict[str, Any], fail: Fail, *, cells: bool) -> tuple[int, str 
         return 0, unit
     if isinstance(raw, str):
         raw = _whole_number(raw)
+    if isinstance(raw, float) and raw.is_integer():
+        # JSON has one kind of number: a client may well send 2 as 2.0.
+        raw = int(raw)
     if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
         # A period of 0 would act on a record the day its trigger date comes.
         fail("amount", whole)

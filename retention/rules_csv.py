@@ -1,9 +1,10 @@
 """Retention rules to and from CSV, for editing in a spreadsheet.
 
 Lists (case types, document types, markings) are one cell each, separated by
-semicolons. Exported cells that a spreadsheet would run as a formula are
-quoted with a leading apostrophe (records.validation.spreadsheet_safe), and
-that apostrophe is dropped again on import.
+semicolons. Exported cells that a spreadsheet would run as a formula, or
+that start with an apostrophe, are quoted with a leading apostrophe
+(records.validation.spreadsheet_safe), and exactly that apostrophe is
+dropped again on import, so every cell comes back as it was.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from records.actors import Actor
 from records.errors import FieldProblem
 from records.policy import Action, require
 from records.store import Store
-from records.validation import spreadsheet_safe
+from records.validation import spreadsheet_safe, spreadsheet_text
 from retention import rules as schedule
 from retention.errors import BadRule
 from retention.rule_fields import Choices
@@ -73,7 +74,7 @@ def import_csv(raw: bytes, choices: Choices) -> list[Rule]:
             if problem := _row_problem(row, header, first, last):
                 problems.append(FieldProblem("row", f"row {number}: {problem}"))
                 continue
-            cells = {k: _unquote(v) for k, v in zip(header, row, strict=False) if v != ""}
+            cells = {k: spreadsheet_text(v) for k, v in zip(header, row, strict=False) if v != ""}
             try:
                 rules.append(read_rule(cells, choices, where=f"row {number}: ", cells=True))
             except BadRule as exc:
@@ -146,7 +147,3 @@ def _row_problem(row: list[str], header: list[str], first: int, last: int) -> st
     if last > first and any("\n" in cell or "\r" in cell for cell in row):
         return f"a quote is not closed: a cell runs from line {first} to line {last}"
     return None
-
-
-def _unquote(cell: str) -> str:
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell

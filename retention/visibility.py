@@ -14,12 +14,9 @@ from bson import ObjectId
 from records.actors import Actor
 from records.cases import CASES
 from records.documents import DOCUMENTS
+from records.documents import TOMBSTONES as TOMBSTONES  # where retention's modules find it
 from records.policy import case_filter, document_filter
 from records.store import Store
-
-# What stays of a destroyed document (retention.destroy writes them). Each
-# keeps its document's case and limit, so it is exactly as visible.
-TOMBSTONES = "retention_tombstones"
 
 
 async def visible_documents(store: Store, actor: Actor) -> dict[str, Any]:

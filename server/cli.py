@@ -12,10 +12,8 @@ import os
 import signal
 import socket
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, NoReturn
 
 import pyotp
@@ -31,6 +29,7 @@ from records.actors import LEVELS, SYSTEM
 from records.errors import RecordError
 from records.files import sweep_orphans
 from records.indexes import ensure_indexes
+from records.output_files import output_target, replacing
 from records.store import Store, iso, open_store
 from retention import cli as retention_cli
 from retention.startup import prepare as prepare_retention
@@ -484,7 +483,7 @@ def _keep_days(raw: str) -> int:
 
 def dossier_build(settings: Settings, args: argparse.Namespace) -> int:
     """Build a case's dossier from a template into a file, as the worker would, unfiled."""
-    out = _dossier_target(args.out)
+    out = output_target(args.out, what="PDF file")
     options: dict[str, Any] = {"missing": "placeholder" if args.placeholders else "refuse"}
     if args.marking:
         options["marking"] = args.marking
@@ -503,40 +502,26 @@ def dossier_build(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{progress:4.0%}  {message}", file=sys.stderr)
 
         # Made beside the target and moved into place: never a half-written file at out.
-        try:
-            building = tempfile.TemporaryDirectory(prefix=".dossier-", dir=out.parent)
-        except OSError as exc:
-            raise SystemExit(f"ppud: cannot write in {str(out.parent)!r}: {exc.strerror}") from exc
-        with building as folder:
-            made = Path(folder) / "dossier.pdf"
-            built = await builder.write(payload, case, Path(folder), made, report=report)
-            os.replace(made, out)
+        with replacing(out) as made:
+            # A folder of their own: the sources' names (0.pdf, ...) may be the target's.
+            sources = made.parent / "sources"
+            sources.mkdir()
+            built = await builder.write(payload, case, sources, made, report=report)
+        written = "standard output" if out is None else str(out)
         await audit.record(
             store,
             SYSTEM,
             "dossier.export",
             f"case:{case['_id']}",
             case_id=case["_id"],
-            detail={"template": args.template, "pages": built.pages, "file": str(out)},
+            detail={"template": args.template, "pages": built.pages, "file": written},
         )
-        print(f"wrote {out}: {built.pages} pages, {built.printed_pages} numbered")
+        # Beside the PDF on standard output, the summary would spoil it.
+        summary = sys.stderr if out is None else sys.stdout
+        print(f"wrote {written}: {built.pages} pages, {built.printed_pages} numbered", file=summary)
         return 0
 
     return run_with_store(settings, work)
-
-
-def _dossier_target(given: str) -> Path:
-    """Where the dossier may be written, checked before minutes are spent building it."""
-    if not given.strip():
-        raise SystemExit("ppud: give --out the path of the PDF file to write")
-    out = Path(given).resolve()
-    if not out.parent.is_dir():
-        raise SystemExit(f"ppud: there is no folder {str(out.parent)!r} to write the dossier in")
-    if out.exists() and not out.is_file():
-        raise SystemExit(f"ppud: {str(out)!r} exists and is not a file; name a PDF file to write")
-    if not os.access(out.parent, os.W_OK | os.X_OK):
-        raise SystemExit(f"ppud: cannot write in the folder {str(out.parent)!r}")
-    return out
 
 
 # --- demo ------------------------------------------------------------------
@@ -704,7 +689,9 @@ def parser() -> argparse.ArgumentParser:
     )
     building.add_argument("case", help="the case's id")
     building.add_argument("--template", required=True, help="a dossier template, as in recall")
-    building.add_argument("--out", required=True, help="the PDF file to write")
+    building.add_argument(
+        "--out", required=True, help="the PDF file to write, replaced whole (-: standard output)"
+    )
     building.add_argument("--title", help="the dossier's title (default: the template's)")
     building.add_argument("--marking", help="the protective marking printed on every page")
     building.add_argument(

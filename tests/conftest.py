@@ -265,21 +265,29 @@ Ppud = Callable[..., Awaitable[subprocess.CompletedProcess[str]]]
 
 
 @pytest.fixture
-def ppud(tmp_path: Path, store: Store, database_uri: str) -> Ppud:
-    """Run the ppud command on this test's database, as an administrator at the server would."""
+def ppud_env(tmp_path: Path, store: Store, database_uri: str) -> dict[str, str]:
+    """The environment the ppud command runs in on this test's database."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("PPUD_")}
-    env = inherited | {
+    return inherited | {
         "PPUD_MONGODB_URI": database_uri,
         "PPUD_DATABASE": store.db.name,
         "PPUD_DATA_DIR": str(tmp_path / "data"),
     }
 
-    async def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+
+@pytest.fixture
+def ppud(ppud_env: dict[str, str]) -> Ppud:
+    """Run the ppud command on this test's database, as an administrator at the server would."""
+
+    async def run(
+        *args: str, stdin: str | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return await asyncio.to_thread(
             subprocess.run,
             [*CLI, *args],
             input=stdin,
-            env=env,
+            env=ppud_env,
+            cwd=cwd,
             capture_output=True,
             text=True,
             timeout=180,

@@ -20,7 +20,7 @@ from server.state import services
 from web import session
 from web.cases import render_case
 from web.casework import read_date
-from web.forms import FormErrors, sentence
+from web.forms import FormErrors, field_sentence, sentence
 
 # How each records field is named on the page, and the id of its input.
 LABELS = {
@@ -64,7 +64,7 @@ def add_problems(
         if problem.field in (skip or set()):
             continue
         label = LABELS.get(problem.field, problem.field.replace("_", " ").capitalize())
-        errors.add(ids.get(problem.field, first), sentence(f"{label} {problem.message}"))
+        errors.add(ids.get(problem.field, first), field_sentence(label, problem.message))
 
 
 async def add_note(request: Request) -> Response:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from records import vocabulary
 from records.errors import InvalidInput
 from records.store import Store
-from web.forms import FormErrors, sentence
+from web.forms import FormErrors, field_sentence, sentence
 from web.session import CSRF_FIELD, CsrfRefused
 
 # How a records field's problem reads on a page, where the API's wording would not.
@@ -89,7 +89,7 @@ def add_problems(
     for problem in problems:
         label = named.get(problem.field, problem.field.replace("_", " ").capitalize())
         target = ids.get(problem.field, next(iter(ids.values())))
-        errors.add(target, sentence(f"{label} {problem.message}"))
+        errors.add(target, field_sentence(label, problem.message))
 
 
 def check_token(fields: dict[str, str] | FormData, expected: str) -> None:

@@ -139,6 +139,7 @@ def crash_page(scope: Scope, request_id: str) -> Response | None:
         "csrf_token": "",
         "flash": None,
         "errors": None,
+        "has_errors": False,
         "values": {},
         "heading": heading,
         "paragraphs": paragraphs,

@@ -40,5 +40,9 @@ def _respond(
         # A handler may name its screen's help page; otherwise the address decides.
         "help_key": help_key_for(request.url.path),
     }
-    response = render(name, base | context, status=status)
+    filled = base | context
+    # GOV.UK's error pattern: the title starts "Error: " while any form on the
+    # page shows an error summary; the layout adds it, so no page adds its own.
+    filled["has_errors"] = any(isinstance(v, FormErrors) and v for v in filled.values())
+    response = render(name, filled, status=status)
     return session.finish(request, response)

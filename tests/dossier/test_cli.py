@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import subprocess
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ import pikepdf
 import pytest
 
 from records.store import Store
-from tests.conftest import File, Ppud
+from tests.conftest import CLI, File, Ppud
 from tests.dossier.test_templates import file_recall_set
 
 Build = Callable[..., Awaitable[subprocess.CompletedProcess[str]]]
@@ -53,7 +54,30 @@ async def test_cli_dossier_build_writes_the_templates_dossier_to_a_file(
     # Nothing is filed: the file is the only result.
     assert await store.db["documents"].count_documents({"doc_type": "dossier"}) == 0
     left = await asyncio.to_thread(os.listdir, tmp_path)
-    assert [name for name in left if name.startswith(".dossier-")] == []
+    assert [name for name in left if name.startswith(".")] == []
+
+
+async def test_cli_dossier_build_to_a_dash_prints_the_pdf(
+    tmp_path: Path, ppud_env: dict[str, str], case: dict[str, Any], file_document: File
+) -> None:
+    await file_recall_set(file_document)
+    command = [*CLI, "dossier", "build", case["id"], "--template", "recall", "--out", "-"]
+
+    done = await asyncio.to_thread(
+        subprocess.run,
+        command,
+        env=ppud_env,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr.decode()
+    with pikepdf.open(io.BytesIO(done.stdout)) as pdf:
+        pages = len(pdf.pages)
+    assert f"wrote standard output: {pages} pages" in done.stderr.decode()
+    assert await asyncio.to_thread(os.listdir, tmp_path) == [], "no file named -"
 
 
 async def test_cli_dossier_build_refusals_are_readable_and_write_nothing(
@@ -99,3 +123,22 @@ async def test_cli_dossier_build_refuses_targets_it_must_not_write(
     assert "give --out the path" in empty.stderr
     for result in (into_folder, device, empty):
         assert "Traceback" not in result.stderr
+
+
+async def test_cli_dossier_build_through_a_symlink_named_as_a_source_keeps_the_link(
+    tmp_path: Path, build: Build, case: dict[str, Any], file_document: File
+) -> None:
+    await file_recall_set(file_document)
+    # 0.pdf is also the name the builder gives its first source while it works.
+    real = tmp_path / "0.pdf"
+    real.write_bytes(b"an older dossier")
+    link = tmp_path / "latest.pdf"
+    link.symlink_to(real)
+
+    done = await build(case["id"], link)
+
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink()
+    with pikepdf.open(real) as pdf, pdf.open_outline() as outline:
+        assert [item.title for item in outline.root][:2] == ["Index", "Licence"]
+    assert sorted(await asyncio.to_thread(os.listdir, tmp_path)) == ["0.pdf", "latest.pdf"]

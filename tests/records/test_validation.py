@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from records.errors import MalformedInput
-from records.validation import MAX_DEPTH, parse_json, unstorable
+from records.validation import (
+    MAX_DEPTH,
+    parse_json,
+    spreadsheet_safe,
+    spreadsheet_text,
+    unstorable,
+)
 
 # Everything BSON holds and JSON sends back unchanged.
 storable = st.recursive(
@@ -79,3 +85,17 @@ def test_json_at_the_depth_limit_is_kept() -> None:
 
     assert parse_json(json.dumps(nested), what="it") == nested
     assert unstorable([nested]) is not None
+
+
+@given(st.text(st.characters(exclude_categories=["Cs"])))
+def test_spreadsheet_text_gives_back_what_spreadsheet_safe_was_given(text: str) -> None:
+    assert spreadsheet_text(spreadsheet_safe(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [("=1+2", "'=1+2"), ("'=1+2", "''=1+2"), ("''", "'''"), ("'", "''"), ("'x", "''x"), ("x", "x")],
+)
+def test_spreadsheet_safe_quotes_formulas_and_apostrophes_once(text: str, cell: str) -> None:
+    assert spreadsheet_safe(text) == cell
+    assert spreadsheet_text(cell) == text

@@ -238,7 +238,7 @@ async def test_dry_run_report_changes_nothing(
     assert "Traceback" not in beyond.stderr
 
 
-async def test_a_limited_document_stays_hidden_in_proposals_runs_and_certificates(
+async def test_a_limited_document_stays_hidden_in_proposals_runs_certificates_and_the_audit(
     store: Store,
     clock: Clock,
     admin: User,
@@ -274,6 +274,15 @@ async def test_a_limited_document_stays_hidden_in_proposals_runs_and_certificate
     assert (await outsider.client.get("/retention/runs")).json()["items"] == []
     certificate = await first.client.get(f"/retention/runs/{run}/certificate.csv")
     assert certificate.status_code == 200 and "Victim statement" in certificate.text
+    # Destroyed, the document leaves a tombstone with its limit: its events stay hidden.
+    assert await store.db["documents"].count_documents({}) == 0
+    trail = await outsider.client.get("/audit", params={"case_id": case["id"]})
+    exported = await outsider.client.get("/audit.csv", params={"case_id": case["id"]})
+    for answer in (trail.text, exported.text):
+        assert limited["id"] not in answer and "Victim statement" not in answer
+        assert open_one["id"] in answer
+    destroyed = await first.client.get("/audit", params={"document_id": limited["id"]})
+    assert "retention.destroy" in {e["action"] for e in destroyed.json()["items"]}
 
 
 async def test_runs_resume_after_a_restart(

@@ -8,7 +8,7 @@ import httpx
 
 from records.store import Store
 from tests.conftest import Clock, File, User, open_case
-from tests.retention.conftest import due_documents
+from tests.retention.conftest import decide, due_documents
 from tests.web.conftest import browser_client, pages_signed_in
 
 __all__ = ["browser_client"]
@@ -124,3 +124,30 @@ async def test_holds_page_explains_a_hold_it_may_not_lift(
 
     assert refused.status_code == 422
     assert "cases of this person you cannot see" in refused.text
+
+
+async def test_queue_page_asks_for_the_code_in_a_sentence_under_an_error_title(
+    store: Store,
+    clock: Clock,
+    admin: User,
+    caseworker: User,
+    records_manager: User,
+    second_manager: User,
+    case: dict[str, Any],
+    file_document: File,
+    browser_client: httpx.AsyncClient,
+) -> None:
+    filed = await due_documents(store, clock, admin, caseworker, case, file_document, count=1)
+    proposed = await decide(records_manager.client, [filed[0]["id"]], "destroy", reason="Past it")
+    assert proposed.status_code == 200, proposed.text
+    token = await pages_signed_in(browser_client, second_manager)
+
+    refused = await browser_client.post(
+        f"/retention/proposals/{proposed.json()['id']}/approve",
+        data={"csrf_token": token, "code": ""},
+    )
+
+    assert refused.status_code == 422
+    assert "<title>Error: Records due for disposal \N{EN DASH} PPUD</title>" in refused.text
+    assert "Enter the 6-digit code from your authenticator app again." in refused.text
+    assert "Code enter" not in refused.text

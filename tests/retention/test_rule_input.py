@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,22 @@ async def test_rules_export_imported_unchanged_changes_nothing(
     assert imported.json() == {"created": 0, "changed": 0, "unchanged": 5}
     assert await revisions(store) == before
     assert "parole_review;recall" in exported.text
+
+
+@pytest.mark.parametrize("title", ["'=already", "''twice", "'quoted", "=SUM(1)", "'"])
+async def test_rules_titled_with_an_apostrophe_or_a_formula_import_back_unchanged(
+    store: Store, admin: User, title: str
+) -> None:
+    await add_rule(admin, code="quoted", title=title, trigger="last_activity")
+    before = await revisions(store)
+    exported = await admin.client.get("/retention/rules.csv")
+
+    imported = await import_file(admin, exported.content)
+
+    assert imported.json() == {"created": 0, "changed": 0, "unchanged": 5}
+    assert await revisions(store) == before
+    listed = (await admin.client.get("/retention/rules")).json()["items"]
+    assert next(r for r in listed if r["code"] == "quoted")["title"] == title
 
 
 async def test_rules_stored_in_another_order_import_back_unchanged(
@@ -212,7 +229,8 @@ async def test_rules_triggered_by_other_case_or_offender_fields_are_accepted(
     ("field", "value", "message"),
     [
         ("amount", "5", "amount: must be a number, not the text '5'"),
-        ("amount", 5.0, "amount: must be a whole number of years, 1 or more"),
+        ("amount", 5.5, "amount: must be a whole number of years, 1 or more"),
+        ("amount", 0.0, "amount: must be a whole number of years, 1 or more"),
         ("amount", True, "amount: must be a whole number of years, 1 or more"),
         ("case_types", "recall", 'case_types: must be a list of codes, as ["recall"], not text'),
         ("doc_types", [1], "doc_types: must be a list of codes"),
@@ -224,6 +242,16 @@ async def test_rules_sent_as_json_with_a_field_of_the_wrong_type_are_refused(
     refused = await admin.client.post("/retention/rules", json={**RULE, field: value})
 
     assert messages(refused) == [message]
+
+
+async def test_rules_sent_as_json_with_a_whole_amount_written_as_a_fraction_are_accepted(
+    admin: User,
+) -> None:
+    made = await admin.client.post("/retention/rules", json={**RULE, "amount": 2.0})
+
+    assert made.status_code == 201, made.text
+    assert made.json()["amount"] == 2
+    assert isinstance(made.json()["amount"], int)
 
 
 @pytest.mark.parametrize(
@@ -315,12 +343,78 @@ async def test_cli_export_rules_where_nothing_can_be_written_fails_in_one_line(
     missing = await ppud("retention", "export-rules", "--out", str(folder / "no" / "x.csv"))
     into_folder = await ppud("retention", "export-rules", "--out", str(folder))
 
-    for failed, reason in ((missing, "No such file or directory"), (into_folder, "Is a directory")):
-        assert failed.returncode != 0
-        assert failed.stderr.strip().splitlines() == [
-            f"ppud: cannot write {failed.args[-1]!r}: {reason}"
-        ]
+    assert missing.returncode == into_folder.returncode == 1
+    assert missing.stderr.splitlines() == [
+        f"ppud: there is no folder {str(folder / 'no')!r} to write the CSV file in"
+    ]
+    assert into_folder.stderr.splitlines() == [
+        f"ppud: {str(folder)!r} exists and is not a file; name a CSV file to write, "
+        "or - for standard output"
+    ]
     assert [n for n in names_in(tmp_path) if n.startswith(".")] == [], "nothing half-written"
+
+
+async def test_cli_export_rules_to_a_dash_prints_them(ppud: Ppud, tmp_path: Path) -> None:
+    printed = await ppud("retention", "export-rules", "--out", "-", cwd=tmp_path)
+
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.startswith("code,title,record_class")
+    assert names_in(tmp_path) == [], "no file named -"
+
+
+async def test_cli_export_rules_through_a_symlink_replaces_the_file_it_points_at(
+    ppud: Ppud, tmp_path: Path
+) -> None:
+    real = tmp_path / "exports" / "rules.csv"
+    real.parent.mkdir()
+    real.write_text("an older export")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    dangling = tmp_path / "next.csv"
+    dangling.symlink_to(tmp_path / "exports" / "next.csv")
+
+    written = await ppud("retention", "export-rules", "--out", str(link))
+    started = await ppud("retention", "export-rules", "--out", str(dangling))
+
+    assert written.returncode == started.returncode == 0, written.stderr + started.stderr
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_text().startswith("code,title,record_class")
+    assert dangling.is_symlink() and dangling.read_text() == real.read_text()
+    assert names_in(real.parent) == ["next.csv", "rules.csv"]
+
+
+async def test_cli_export_rules_refuses_what_is_not_a_file_and_leaves_it_be(
+    ppud: Ppud, tmp_path: Path
+) -> None:
+    # A FIFO stands for any device: nothing under /dev is put at risk if this fails.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "to-pipe"
+    link.symlink_to(fifo)
+
+    refused = [await ppud("retention", "export-rules", "--out", str(t)) for t in (fifo, link)]
+
+    for result, target in zip(refused, (fifo, link), strict=True):
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"ppud: {str(target)!r} exists and is not a file; name a CSV file to write, "
+            "or - for standard output"
+        ]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert link.is_symlink() and link.resolve() == fifo
+    assert names_in(tmp_path) == ["pipe", "to-pipe"]
+
+
+async def test_cli_export_rules_into_a_folder_taking_no_new_file_fails_in_one_line(
+    ppud: Ppud,
+) -> None:
+    # /proc/version can be opened for writing by root, but no file can be made beside it.
+    refused = await ppud("retention", "export-rules", "--out", "/proc/version")
+
+    assert refused.returncode == 1
+    [line] = refused.stderr.splitlines()
+    assert line.startswith("ppud: cannot write ")
+    assert "'/proc'" in line
 
 
 async def test_cli_export_rules_writes_the_whole_file_and_nothing_beside_it(

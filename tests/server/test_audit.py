@@ -7,7 +7,10 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import PASSWORD, Clock, MakeUser, User
+from records.actors import SYSTEM
+from records.store import Store
+from retention import roles
+from tests.conftest import PASSWORD, Clock, File, MakeUser, User
 
 PROBLEM_JSON = "application/problem+json"
 # make_user's clients connect from this address (see conftest).
@@ -168,6 +171,45 @@ async def test_audit_hides_another_teams_cases_from_a_manager(
     assert by_case == by_document == by_user == []
     assert all(e["user"] != caseworker.username for e in unfiltered)
     assert {"case.create", "document.create"} <= {e["action"] for e in as_admin}
+
+
+async def test_audit_hides_a_limited_documents_events_from_those_outside_the_limit(
+    store: Store,
+    make_user: MakeUser,
+    caseworker: User,
+    case: dict[str, Any],
+    file_document: File,
+) -> None:
+    keeper = await make_user("manager")
+    await roles.set_records_manager(store, SYSTEM, keeper.username, granted=True)
+    outsider = await make_user("manager")
+    admin = await make_user("admin", team="hq")
+    limited = await file_document(title="Victim statement", protective_marking="OFFICIAL-SENSITIVE")
+    named = {"users": [caseworker.username, keeper.username]}
+    assert (
+        await caseworker.client.put(f"/documents/{limited['id']}/restriction", json=named)
+    ).is_success
+    held = await keeper.client.post(
+        "/retention/holds",
+        json={"reason": "other", "note": "Held", "target": "document", "id": limited["id"]},
+    )
+    assert held.status_code == 201, held.text
+
+    for reader in (outsider, admin):
+        everything = await reader.client.get("/audit")
+        of_the_case = await events(reader.client, case_id=case["id"])
+        of_the_document = await events(reader.client, document_id=limited["id"])
+        exported = await reader.client.get("/audit.csv")
+
+        for answer in (everything.text, exported.text):
+            assert limited["id"] not in answer and "Victim statement" not in answer
+        assert "case.create" in {e["action"] for e in of_the_case}
+        assert limited["id"] not in str(of_the_case)
+        assert of_the_document == []
+    named_reader = await events(keeper.client, document_id=limited["id"])
+    assert {"document.create", "document.restriction", "retention.hold.apply"} <= {
+        e["action"] for e in named_reader
+    }
 
 
 async def test_audit_filters_by_case(

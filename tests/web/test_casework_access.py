@@ -10,7 +10,7 @@ import pytest
 from records import jobs
 from records.actors import SYSTEM
 from records.store import Store
-from tests.conftest import MakeUser, User, open_case, upload
+from tests.conftest import File, MakeUser, User, open_case, upload
 from tests.web.conftest import pages_signed_in
 from web.dossier_draft import Draft, apply, parse
 from web.search_pages import highlighted
@@ -55,6 +55,30 @@ async def test_casework_pages_of_another_teams_case_are_not_found(
         f"/cases/{case_id}/dossiers/new", data={"csrf_token": token, "action": "start"}
     )
     assert posted.status_code == 404
+
+
+async def test_case_audit_page_leaves_out_a_limited_document_for_those_outside_the_limit(
+    browser_client: httpx.AsyncClient,
+    make_user: MakeUser,
+    caseworker: User,
+    case: dict[str, Any],
+    file_document: File,
+) -> None:
+    outsider = await make_user("manager")
+    limited = await file_document(title="Victim statement", protective_marking="OFFICIAL-SENSITIVE")
+    named = {"users": [caseworker.username]}
+    assert (
+        await caseworker.client.put(f"/documents/{limited['id']}/restriction", json=named)
+    ).is_success
+    await pages_signed_in(browser_client, outsider)
+
+    trail = await browser_client.get(f"/cases/{case['id']}/audit")
+    of_the_document = await browser_client.get(f"/documents/{limited['id']}/audit")
+
+    assert trail.status_code == 200
+    assert "case.create" in trail.text
+    assert "Victim statement" not in trail.text and "document.restriction" not in trail.text
+    assert of_the_document.status_code == 404
 
 
 async def test_casework_viewer_may_read_the_dossiers_but_not_build_one(

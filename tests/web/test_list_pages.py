@@ -136,6 +136,7 @@ async def test_import_page_checks_a_file_then_imports_it_or_nothing(
 
     assert refused.status_code == 422
     assert "Nothing was imported" in refused.text and 'href="#file"' in refused.text
+    assert "<title>Error: Police forces \N{EN DASH} PPUD</title>" in refused.text
     assert "Label is missing" in refused.text and "is also on line 2." in refused.text
     assert checked.status_code == 200 and "What the import would do" in checked.text
     assert "1 to add, 1 to change" in checked.text

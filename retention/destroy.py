@@ -44,7 +44,11 @@ logger = logging.getLogger(__name__)
 TEXTS = "version_texts"  # search.texts.TEXTS: retention depends on records only
 SEARCH_DELETIONS = "search_deletions"  # search.worker.DELETIONS, read by the index worker
 _UNHELD: dict[str, Any] = {"held_by": {"$in": [None, []]}}
+# Why a run left a record: on the run's results and its certificate.
 NO_LONGER_DUE = "no longer due under the schedule as it stands (a rule or a date changed)"
+NO_LONGER_APPROVED = "no longer approved for this run when its turn came"
+HELD = "under a legal hold when its turn came"
+GONE = "no longer on file when its turn came"
 
 
 @dataclass(frozen=True)
@@ -194,10 +198,8 @@ async def _why_unclaimed(store: Store, document_id: ObjectId, run: dict[str, Any
     """Which of claim's conditions the document failed, for the run's record and certificate."""
     document = await store.db[DOCUMENTS].find_one({"_id": document_id}, {"review": 1, "held_by": 1})
     if document is None:
-        return "no longer on file when its turn came"
-    if document.get("held_by"):
-        return "under a legal hold when its turn came"
-    return "no longer approved for this run when its turn came"
+        return GONE
+    return HELD if document.get("held_by") else NO_LONGER_APPROVED
 
 
 async def blocked(store: Store, document_id: ObjectId, why: str) -> Outcome:

@@ -17,7 +17,7 @@ from records.store import Store, as_utc, iso
 from retention import current, expressions, holds
 from retention import rules as schedule
 from retention.evaluate import DISPOSITIONS
-from retention.review import end_of, queue_item
+from retention.review import is_due, queue_item, retained_past
 
 
 async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any]:
@@ -90,13 +90,9 @@ def record_state(document: dict[str, Any], standing: dict[str, Any], *, now: dat
     if not standing:
         return "no_rule"
 
-    today = end_of(now.date())
-    retained = review.get("retained_until")
-    if isinstance(retained, datetime) and as_utc(retained) > today:
+    if retained_past(document, now.date()):
         return "retained"
-    if as_utc(standing["due"]) > today:
-        return "not_due"
-    return "due"
+    return "due" if is_due(standing, now.date()) else "not_due"
 
 
 def _why(matched: list[dict[str, Any]]) -> str:

@@ -52,6 +52,12 @@ def is_due(disposition: dict[str, Any] | None, today: date) -> bool:
     return due is not None and as_utc(due) <= end_of(today)
 
 
+def retained_past(document: dict[str, Any], today: date) -> bool:
+    """A decision to retain the record runs past today."""
+    retained = (document.get("review") or {}).get("retained_until")
+    return retained is not None and as_utc(retained) > end_of(today)
+
+
 def read_day(value: str | None, field: str, *, default: date) -> date:
     if not value:
         return default
@@ -379,9 +385,9 @@ async def _check_disposable(
     review = document.get("review") or {}
     if not is_due(disposition, today):
         raise NotDue(f"{title!r} is not due for disposal yet")
-    retained = review.get("retained_until")
-    if retained is not None and as_utc(retained) > end_of(today):
-        raise NotDue(f"{title!r} is retained until {as_utc(retained).date().isoformat()}")
+    if retained_past(document, today):
+        retained = as_utc(review["retained_until"]).date().isoformat()
+        raise NotDue(f"{title!r} is retained until {retained}")
     if review.get("state") not in _OPEN:
         raise NotDue(f"{title!r} is already {review['state']} for disposal")
     found = await holds.holds_on(store, document)
@@ -507,7 +513,7 @@ async def _check_still_due(store: Store, proposal: dict[str, Any]) -> None:
     stale = [
         d["title"]
         for d in chosen
-        if not is_due(standing.get(d["_id"]), today) or _retained_past(d, today)
+        if not is_due(standing.get(d["_id"]), today) or retained_past(d, today)
     ]
     if stale:
         named = ", ".join(repr(t) for t in sorted(stale)[:5])
@@ -516,11 +522,6 @@ async def _check_still_due(store: Store, proposal: dict[str, Any]) -> None:
             f"no longer due for disposal, by the schedule as it stands or a decision to "
             f"retain: {named}{more}; reject the proposal"
         )
-
-
-def _retained_past(document: dict[str, Any], today: date) -> bool:
-    retained = (document.get("review") or {}).get("retained_until")
-    return retained is not None and as_utc(retained) > end_of(today)
 
 
 async def reject(store: Store, actor: Actor, proposal_id: str, data: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ carries it on. Each document's steps are atomic and conditional
 from __future__ import annotations
 
 import logging
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,12 @@ async def _transfer(store: Store, data_dir: Path, run: dict[str, Any]) -> list[O
     found = [d async for d in store.db[DOCUMENTS].find({"_id": {"$in": run["documents"]}})]
     # As destruction does: the schedule and the holds as they stand now, not at approval.
     standings = await current.of_documents(store, found)
-    refusals: dict[ObjectId, str] = {}
-    for document in found:
-        why = await _not_transferable(store, run, document, standings.get(document["_id"]))
-        if why is not None:
-            refusals[document["_id"]] = why
+    today = store.now().date()
+    refusals = {
+        d["_id"]: why
+        for d in await holds.with_holds(store, found)
+        if (why := _not_transferable(run, d, standings.get(d["_id"]), today)) is not None
+    }
     ready = [d["_id"] for d in found if d["_id"] not in refusals]
 
     path = await transfer.write_package(store, data_dir, run, ready)
@@ -65,7 +67,7 @@ async def _transfer(store: Store, data_dir: Path, run: dict[str, Any]) -> list[O
     outcomes: list[Outcome] = []
     for document_id in run["documents"]:
         if document_id not in ready:
-            why = refusals.get(document_id, "no longer on file when its turn came")
+            why = refusals.get(document_id, destroy.GONE)
             outcomes.append(await destroy.blocked(store, document_id, why))
         elif (standings.get(document_id) or {}).get("after_transfer") == "keep":
             await store.db[DOCUMENTS].update_one(
@@ -80,16 +82,16 @@ async def _transfer(store: Store, data_dir: Path, run: dict[str, Any]) -> list[O
     return outcomes
 
 
-async def _not_transferable(
-    store: Store, run: dict[str, Any], document: dict[str, Any], disposition: dict[str, Any] | None
+def _not_transferable(
+    run: dict[str, Any], document: dict[str, Any], disposition: dict[str, Any] | None, today: date
 ) -> str | None:
-    """Why the document may not go into the run's package now; None when it may."""
+    """Why the document (holds read by holds.with_holds) may not be packaged now; None if it may."""
     review = document.get("review") or {}
     if review.get("run_id") != run["_id"] or review.get("state") != "approved":
-        return "no longer approved for this run when its turn came"
-    if document.get("held_by") or await holds.holds_on(store, document):
-        return "under a legal hold when its turn came"
-    if not is_due(disposition, store.now().date()):
+        return destroy.NO_LONGER_APPROVED
+    if document.get("held_by"):
+        return destroy.HELD
+    if not is_due(disposition, today):
         return destroy.NO_LONGER_DUE
     return None
 

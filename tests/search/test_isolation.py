@@ -11,6 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from search.child import read_input
 from search.isolation import Limits, run_isolated
 from search.worker import ExtractionSettings
 from tests.conftest import CORPUS
@@ -142,6 +143,53 @@ def test_isolation_200_mb_text_file_is_truncated_not_fatal(tmp_path: Path) -> No
     assert outcome.extracted.truncated
     assert len(outcome.extracted.text) == SETTINGS.max_chars
     assert "probation officer" in outcome.extracted.text
+
+
+def test_isolation_reads_a_long_plain_text_file_only_as_far_as_the_limit(tmp_path: Path) -> None:
+    # Four bytes a character at most: 40 bytes can hold the 10 characters kept.
+    path = tmp_path / "long.txt"
+    path.write_text("Licence condition. " * 100)
+
+    data, cut = read_input(path, "text/plain; charset=utf-8", max_chars=10)
+
+    assert data == path.read_bytes()[:40]
+    assert cut
+
+
+def test_isolation_reads_a_plain_text_file_that_fits_whole(tmp_path: Path) -> None:
+    path = tmp_path / "short.txt"
+    path.write_bytes(b"x" * 40)
+
+    data, cut = read_input(path, "text/plain", max_chars=10)
+
+    assert len(data) == 40
+    assert not cut
+
+
+def test_isolation_reads_other_types_whole(tmp_path: Path) -> None:
+    # Markup and containers spend many bytes on each character of text.
+    path = tmp_path / "page.html"
+    path.write_text("<p>" * 100)
+
+    data, cut = read_input(path, "text/html", max_chars=10)
+
+    assert data == path.read_bytes()
+    assert not cut
+
+
+def test_isolation_cut_text_file_is_marked_truncated_even_when_its_text_counts_short(
+    tmp_path: Path,
+) -> None:
+    # Stored as plain text but read by Tika as markup: the 80 bytes read give
+    # fewer than 20 characters, yet the file went on.
+    path = tmp_path / "notes.txt"
+    path.write_text("<html><body><p>Recall report</p>" + "<!---->" * 100)
+
+    outcome = run_isolated(path, {**job(), "max_chars": 20}, SETTINGS.limits)
+
+    assert outcome.extracted.status == "done"
+    assert outcome.extracted.text.strip() == "Recall report"
+    assert outcome.extracted.truncated
 
 
 def test_isolation_extractor_dies_with_a_killed_worker(tmp_path: Path, some_file: Path) -> None:

@@ -519,7 +519,7 @@ async def test_upload_without_credentials_is_unauthenticated(
     await assert_nothing_stored(store, caseworker.client, case["id"])
 
 
-async def _wait_for(condition: Any, *, seconds: float = 5.0) -> bool:
+async def _wait_for(condition: Any, *, seconds: float = 30.0) -> bool:
     """Poll an async condition until it holds or the time runs out."""
     deadline = asyncio.get_running_loop().time() + seconds
     while True:

@@ -160,6 +160,6 @@ async def test_casework_dossier_with_javascript_drags_and_shows_progress(
     assert not await page.is_visible("#job-refresh")  # the poller keeps the page current
 
     assert await dossier_worker.run_once()
-    await page.wait_for_selector("[data-testid=job-done]", timeout=15_000)
+    await page.wait_for_selector("[data-testid=job-done]", timeout=60_000)
     await browsing.check("job-done")
     await asyncio.sleep(0)

@@ -116,7 +116,7 @@ async def test_journey_the_whole_main_job_in_the_browser(
     worker = DossierWorker(search_worker.store, settings.data_dir / "dossiers")
     assert await worker.run_once()
     # The page follows the job by itself (JavaScript polls it) and offers the result.
-    await page.wait_for_selector("[data-testid=job-done]", timeout=15_000)
+    await page.wait_for_selector("[data-testid=job-done]", timeout=60_000)
     await browsing.check("journey-job-done")
     link = await page.get_attribute("[data-testid=open-dossier]", "href") or ""
     downloaded = await page.request.get(link)

@@ -184,14 +184,22 @@ DEFINITIONS: dict[str, ListDefinition] = {
             "Case types",
             "The kinds of casework a case can be.",
             CASE_TYPES,
-            references=(("cases", "case_type"), ("dossier_templates", "case_types")),
+            references=(
+                ("cases", "case_type"),
+                ("dossier_templates", "case_types"),
+                ("retention_rules", "case_types"),
+            ),
         ),
         ListDefinition(
             "document_types",
             "Document types",
             "The kinds of document filed in a case.",
             DOCUMENT_TYPES,
-            references=(("documents", "doc_type"), ("dossier_templates", "sections.doc_types")),
+            references=(
+                ("documents", "doc_type"),
+                ("dossier_templates", "sections.doc_types"),
+                ("retention_rules", "doc_types"),
+            ),
         ),
         ListDefinition(
             "establishments",

@@ -28,7 +28,12 @@ MAX_ORDER = 1_000_000
 _CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$", re.ASCII)
 # OWASP's advice on CSV injection: a cell starting with one of these is run as a formula.
 _FORMULA_START = ("=", "+", "-", "@")
-_WHERE = {"cases": "cases", "documents": "documents", "dossier_templates": "dossier templates"}
+_WHERE = {
+    "cases": "cases",
+    "documents": "documents",
+    "dossier_templates": "dossier templates",
+    "retention_rules": "retention rules",
+}
 
 
 def definition(name: str) -> ListDefinition:

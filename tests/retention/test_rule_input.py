@@ -166,6 +166,35 @@ async def test_rules_may_cover_retired_values(admin: User) -> None:
     assert made.status_code == 201, made.text
 
 
+async def test_a_list_value_a_rule_covers_is_retired_not_deleted(admin: User) -> None:
+    made = await admin.client.post("/retention/rules", json={**RULE, "doc_types": ["charge_sheet"]})
+    assert made.status_code == 201, made.text
+
+    deleted = await admin.client.delete("/lists/document_types/values/charge_sheet")
+    retired = await admin.client.put(
+        "/lists/document_types/values/charge_sheet", json={"retired": True}
+    )
+
+    assert deleted.status_code == 409
+    assert "retention rules" in deleted.json()["detail"]
+    assert retired.status_code == 200, retired.text
+
+
+async def test_a_case_type_a_rule_covers_is_not_deleted(admin: User) -> None:
+    added = await admin.client.put("/lists/case_types/values/extradition", json={"label": "X"})
+    assert added.status_code == 201, added.text
+    made = await admin.client.post("/retention/rules", json={**RULE, "case_types": ["extradition"]})
+    assert made.status_code == 201, made.text
+
+    deleted = await admin.client.delete("/lists/case_types/values/extradition")
+    removed = await admin.client.delete(f"/retention/rules/{made.json()['id']}")
+    deleted_after = await admin.client.delete("/lists/case_types/values/extradition")
+
+    assert deleted.status_code == 409 and "retention rules" in deleted.json()["detail"]
+    assert removed.status_code == 204, removed.text
+    assert deleted_after.status_code == 204, deleted_after.text
+
+
 async def test_rules_files_covering_values_no_list_holds_name_the_row(admin: User) -> None:
     body = (
         "code,title,case_types,trigger,amount,unit,action\nx,X,recal,case_closed,3,years,review\n"

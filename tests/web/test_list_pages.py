@@ -100,7 +100,9 @@ async def test_list_pages_show_refusals_beside_their_fields(
     # A value in use is offered no delete button.
     listed = await browser_client.get("/lists/case_types")
     assert "/lists/case_types/values/recall/delete" not in listed.text
-    assert "/lists/case_types/values/mental_health/delete" in listed.text
+    # Every default case type is held by a case, a dossier template or a retention rule.
+    free = await browser_client.get("/lists/establishments")
+    assert "/lists/establishments/values/hmp_leeds/delete" in free.text
     assert no_csrf.status_code == 403
 
 

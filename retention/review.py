@@ -369,9 +369,23 @@ async def propose(
             actor,
             f"retention.propose.{action}",
             f"retention_proposal:{done.inserted_id}",
-            detail={"documents": [str(i) for i in proposal["document_ids"]], "reason": reason},
+            detail={"documents": len(chosen), "reason": reason},
             session=session,
         )
+        # One event per document, with its case, so that each shows in its
+        # document's trail and is hidden, like the document, from readers
+        # outside a limit: the proposal's own event names none of them.
+        for document in chosen:
+            await audit.record(
+                store,
+                actor,
+                "retention.propose.document",
+                f"document:{document['_id']}",
+                case_id=document["case_id"],
+                document_id=document["_id"],
+                detail={"proposal": str(done.inserted_id), "action": action},
+                session=session,
+            )
         return proposal
 
     await store.transaction(insert)

@@ -267,6 +267,15 @@ async def test_a_limited_document_stays_hidden_in_proposals_runs_certificates_an
     assert proposed.status_code == 200, proposed.text
     listed = (await outsider.client.get("/retention/proposals")).json()["items"]
     assert listed == [], "a proposal naming a document they may not see is not theirs to list"
+    # The proposer's own team manager reads their events, but not the limited document's.
+    team_manager = await make_records_manager(team="hq")
+    team_trail = await team_manager.client.get("/audit")
+    assert team_trail.status_code == 200, team_trail.text
+    assert limited["id"] not in team_trail.text
+    actions = {e["action"]: e["detail"] for e in team_trail.json()["items"]}
+    assert actions["retention.propose.destroy"]["documents"] == 2
+    limited_trail = await first.client.get("/audit", params={"document_id": limited["id"]})
+    assert "retention.propose.document" in {e["action"] for e in limited_trail.json()["items"]}
     run = await approved_run_of(second, proposed.json()["id"])
 
     for path in (f"/retention/runs/{run}", f"/retention/runs/{run}/certificate.csv"):

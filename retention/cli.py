@@ -14,7 +14,7 @@ from records.actors import SYSTEM
 from records.output_files import output_target, write_whole
 from records.store import Store
 from records.validation import FIRST_DATE, LAST_DATE
-from retention import evaluate, holds, report, roles, rules, rules_csv, runs
+from retention import evaluate, holds, report, roles, rule_store, rules, rules_csv, runs
 
 RunWithStore = Callable[[Any, Callable[[Store], Awaitable[int]]], int]
 
@@ -101,7 +101,7 @@ async def _dispose(settings: Any, args: argparse.Namespace, store: Store) -> int
 async def _export(settings: Any, args: argparse.Namespace, store: Store) -> int:
     # As `ppud dossier build --out` does: "-" for standard output, a file replaced whole.
     out = output_target(args.out, what="CSV file") if args.out is not None else None
-    text = rules_csv.export_csv(rules.precedence(await rules.all_rules(store)))
+    text = rules_csv.export_csv(rules.precedence(await rule_store.all_rules(store)))
     if out is None:
         sys.stdout.write(text)
         return 0

@@ -16,8 +16,7 @@ from bson import ObjectId
 
 from records.documents import DOCUMENTS
 from records.store import Store
-from retention import expressions
-from retention import rules as schedule
+from retention import expressions, rule_store
 from retention.rules import Rule
 
 
@@ -47,7 +46,7 @@ async def of_documents(
     """The disposition of each document given (stored records, read by _id), by _id."""
     if not documents:
         return {}
-    rules = await schedule.all_rules(store)
+    rules = await rule_store.all_rules(store)
     case_ids = list({d["case_id"] for d in documents})
     match = {"_id": {"$in": [d["_id"] for d in documents]}}
     return {

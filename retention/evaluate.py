@@ -36,8 +36,7 @@ from pymongo.errors import AutoReconnect, BulkWriteError
 
 from records.documents import DOCUMENTS
 from records.store import Store
-from retention import expressions, queue_order
-from retention import rules as schedule
+from retention import expressions, queue_order, rule_store
 from retention.rules import Rule
 
 logger = logging.getLogger(__name__)
@@ -120,7 +119,7 @@ async def _insert(store: Store, records: list[dict[str, Any]]) -> list[dict[str,
 
 async def evaluate(store: Store, *, batch: int = BATCH) -> Evaluation:
     """Compute and store every case's dispositions; idempotent, writes only changes."""
-    rules = await schedule.all_rules(store)
+    rules = await rule_store.all_rules(store)
     at = store.now()
     run_id = ObjectId()
     changed = removed = cases = 0

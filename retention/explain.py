@@ -14,7 +14,7 @@ from records.actors import Actor
 from records.documents import DOCUMENTS
 from records.policy import Action
 from records.store import Store, as_utc, iso
-from retention import current, expressions, holds
+from retention import current, expressions, holds, rule_store
 from retention import rules as schedule
 from retention.evaluate import DISPOSITIONS
 from retention.review import is_due, queue_item, retained_past
@@ -24,7 +24,7 @@ async def explain(store: Store, actor: Actor, document_id: str) -> dict[str, Any
     document, case = await documents.load(store, actor, document_id, Action.RETENTION_REVIEW)
     (document,) = await holds.with_holds(store, [document])
     rules = schedule.precedence(
-        [r for r in await schedule.all_rules(store) if r.record_class == "documents"]
+        [r for r in await rule_store.all_rules(store) if r.record_class == "documents"]
     )
     facts, slots = await expressions.case_facts(store, rules, {"_id": case["_id"]})
 

@@ -19,8 +19,7 @@ from bson import ObjectId
 from records.documents import DOCUMENTS
 from records.store import Store, as_utc
 from records.validation import spreadsheet_safe
-from retention import evaluate, expressions, holds
-from retention import rules as schedule
+from retention import evaluate, expressions, holds, rule_store
 from retention.review import end_of
 
 COLUMNS = (
@@ -79,7 +78,7 @@ def _status(held: dict[str, list[ObjectId]], day: date) -> dict[str, Any]:
 
 async def rows(store: Store, as_of: date) -> AsyncIterator[dict[str, Any]]:
     """The rows of the report, a few cases at a time, each few by due date."""
-    rules = await schedule.all_rules(store)
+    rules = await rule_store.all_rules(store)
     held = await holds.held_scope(store)
     async for batch in expressions.batches(store, rules, evaluate.BATCH):
         facts, slots = await expressions.case_facts(

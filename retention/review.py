@@ -26,7 +26,7 @@ from records.paging import Page, check_limit, page
 from records.policy import Action, case_filter, document_filter, require
 from records.store import Store, as_utc, iso, parse_id
 from records.validation import Fields
-from retention import current, expressions, holds, queue_order
+from retention import current, expressions, holds, queue_order, rule_store
 from retention import rules as schedule
 from retention.errors import HoldActive, NotDue, SamePerson
 from retention.evaluate import DISPOSITIONS
@@ -137,7 +137,7 @@ async def queue(
             return False
         return visible is None or entry["case_id"] in visible
 
-    rules = await schedule.all_rules(store)
+    rules = await rule_store.all_rules(store)
     found: list[dict[str, Any]] = []
     chunk: list[ObjectId] = []
     # A few cases first, more while the page is not full: each case's

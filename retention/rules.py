@@ -1,29 +1,21 @@
 """Retention rules as data: which records, from which date, for how long, then what.
 
-An administrator edits them (the API, or a CSV file); evaluation
-(retention.evaluate) turns them into one disposition date per record. Each
+An administrator edits them (the API, or a CSV file), and they are read here
+and kept by retention.rule_store; evaluation (retention.evaluate) turns them
+into one disposition date per record. Each
 record is governed by exactly one rule: of those that match it and whose
 trigger date it has, the most specific (see specificity).
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from bson import ObjectId
-from pymongo import ASCENDING, IndexModel, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
-
-from records import audit, vocabulary
-from records.actors import Actor
-from records.errors import Duplicate, FieldProblem, NotFound
-from records.policy import Action, require
-from records.store import Store, parse_id
+from records import audit
+from records.errors import FieldProblem
 from records.validation import has_control_characters
 from retention.errors import BadRule
 from retention.rule_fields import Choices, trigger_field_problem
@@ -383,30 +375,7 @@ def _codes(value: Any, field: str, fail: Fail, *, cells: bool) -> tuple[str, ...
     return codes
 
 
-async def rule_choices(store: Store) -> Choices:
-    """The case types and document types rules may cover.
-
-    Retired values too: records keep a retired type (records.list_values
-    retires a value in use rather than deleting it), and they still need
-    their schedule. And every code a stored rule already covers, so that a
-    rule whose value has since been deleted from its list can still be
-    exported and imported back unchanged.
-    """
-    held: dict[str, set[str]] = {"case_types": set(), "doc_types": set()}
-    async for record in store.db[RULES].find({}, {"case_types": 1, "doc_types": 1}):
-        for field, codes in held.items():
-            codes.update(str(c) for c in record.get(field) or ())
-    listed = {
-        field: {str(v["code"]) for v in await vocabulary.values(store, name)}
-        for field, name in (("case_types", "case_types"), ("doc_types", "document_types"))
-    }
-    return Choices(
-        case_types=frozenset(listed["case_types"] | held["case_types"]),
-        doc_types=frozenset(listed["doc_types"] | held["doc_types"]),
-    )
-
-
-# --- stored rules ------------------------------------------------------------
+# --- stored form -------------------------------------------------------------
 
 
 def from_record(record: dict[str, Any]) -> Rule:
@@ -433,179 +402,6 @@ def rule_view(rule: Rule) -> dict[str, Any]:
         "specificity": rule.specificity,
         "summary": rule.describe(),
     }
-
-
-async def ensure_indexes(store: Store) -> None:
-    await store.db[RULES].create_indexes([IndexModel([("code", ASCENDING)], unique=True)])
-
-
-async def seed(store: Store) -> None:
-    """The default schedule, once: an administrator's later edits are never undone."""
-    if await store.db[RULES].estimated_document_count() > 0:
-        return
-    if await store.db["lists"].find_one({"_id": "retention_seeded"}):
-        return
-    for rule in DEFAULT_RULES:
-        # Another process may have seeded it first.
-        with contextlib.suppress(DuplicateKeyError):
-            await store.db[RULES].insert_one(
-                {
-                    **to_record(rule),
-                    "revision": 1,
-                    "created_at": store.now(),
-                    "created_by": "system",
-                }
-            )
-    await store.db["lists"].update_one(
-        {"_id": "retention_seeded"}, {"$set": {"at": store.now()}}, upsert=True
-    )
-
-
-async def all_rules(store: Store, *, record_class: str | None = None) -> list[Rule]:
-    query = {"record_class": record_class} if record_class else {}
-    return [from_record(r) async for r in store.db[RULES].find(query).sort("code", ASCENDING)]
-
-
-async def list_rules(store: Store, actor: Actor) -> list[Rule]:
-    require(actor, Action.RETENTION_RULES_READ)
-    return precedence(await all_rules(store))
-
-
-async def get_rule(store: Store, actor: Actor, rule_id: str) -> Rule:
-    require(actor, Action.RETENTION_RULES_READ)
-    record = await store.db[RULES].find_one({"_id": parse_id(rule_id, kind="retention rule")})
-    if record is None:
-        raise NotFound.absent("retention rule", rule_id)
-    return from_record(record)
-
-
-async def create_rule(store: Store, actor: Actor, data: Any) -> Rule:
-    require(actor, Action.RETENTION_RULES_MANAGE)
-    rule = read_rule(data, await rule_choices(store))
-
-    async def insert(session: AsyncClientSession) -> Rule:
-        record = {
-            **to_record(rule),
-            "revision": 1,
-            "created_at": store.now(),
-            "created_by": actor.username,
-        }
-        try:
-            done = await store.db[RULES].insert_one(record, session=session)
-        except DuplicateKeyError as exc:
-            raise Duplicate(f"a retention rule with code {rule.code!r} already exists") from exc
-        await _audit(store, actor, "retention.rule.create", done.inserted_id, rule, session)
-        return replace(rule, id=str(done.inserted_id))
-
-    return await store.transaction(insert)
-
-
-async def update_rule(store: Store, actor: Actor, rule_id: str, data: Any) -> Rule:
-    require(actor, Action.RETENTION_RULES_MANAGE)
-    oid = parse_id(rule_id, kind="retention rule")
-    rule = read_rule(data, await rule_choices(store))
-
-    async def apply(session: AsyncClientSession) -> Rule:
-        try:
-            updated = await store.db[RULES].find_one_and_update(
-                {"_id": oid},
-                {"$set": {**to_record(rule), "updated_at": store.now()}, "$inc": {"revision": 1}},
-                return_document=ReturnDocument.AFTER,
-                session=session,
-            )
-        except DuplicateKeyError as exc:
-            raise Duplicate(f"another retention rule has code {rule.code!r}") from exc
-        if updated is None:
-            raise NotFound.absent("retention rule", rule_id)
-        await _audit(store, actor, "retention.rule.update", oid, rule, session)
-        return from_record(updated)
-
-    return await store.transaction(apply)
-
-
-async def delete_rule(store: Store, actor: Actor, rule_id: str) -> None:
-    require(actor, Action.RETENTION_RULES_MANAGE)
-    oid = parse_id(rule_id, kind="retention rule")
-
-    async def remove(session: AsyncClientSession) -> None:
-        record = await store.db[RULES].find_one_and_delete({"_id": oid}, session=session)
-        if record is None:
-            raise NotFound.absent("retention rule", rule_id)
-        await _audit(store, actor, "retention.rule.delete", oid, from_record(record), session)
-
-    await store.transaction(remove)
-
-
-async def replace_from(store: Store, actor: Actor, rules: list[Rule]) -> dict[str, int]:
-    """Import: every rule by code, created or changed, in one transaction; others kept.
-
-    Audited once, naming the codes created and changed.
-    """
-    require(actor, Action.RETENTION_RULES_MANAGE)
-    codes = [r.code for r in rules]
-    if len(set(codes)) != len(codes):
-        repeated = sorted({c for c in codes if codes.count(c) > 1})
-        raise BadRule.field("code", f"the file names {repeated[0]!r} more than once")
-
-    async def apply(session: AsyncClientSession) -> dict[str, int]:
-        done: dict[str, list[str]] = {"created": [], "changed": [], "unchanged": []}
-        for rule in rules:
-            done[await _import_one(store, actor, rule, session)].append(rule.code)
-        await audit.record(
-            store,
-            actor,
-            "retention.rules.import",
-            "retention_rules",
-            detail={
-                "created": done["created"],
-                "changed": done["changed"],
-                "unchanged": len(done["unchanged"]),
-            },
-            session=session,
-        )
-        return {outcome: len(codes) for outcome, codes in done.items()}
-
-    return await store.transaction(apply)
-
-
-async def _import_one(store: Store, actor: Actor, rule: Rule, session: AsyncClientSession) -> str:
-    """Create or change the rule with rule's code: created, changed or unchanged."""
-    record = to_record(rule)
-    found = await store.db[RULES].find_one({"code": rule.code}, session=session)
-    if found is None:
-        await store.db[RULES].insert_one(
-            {**record, "revision": 1, "created_at": store.now(), "created_by": actor.username},
-            session=session,
-        )
-        return "created"
-
-    # Both read through Rule, so lists stored in another order compare equal.
-    if to_record(from_record(found)) == record:
-        return "unchanged"
-    await store.db[RULES].update_one(
-        {"_id": found["_id"]},
-        {"$set": {**record, "updated_at": store.now()}, "$inc": {"revision": 1}},
-        session=session,
-    )
-    return "changed"
-
-
-async def _audit(
-    store: Store,
-    actor: Actor,
-    action: str,
-    oid: ObjectId,
-    rule: Rule,
-    session: AsyncClientSession,
-) -> None:
-    await audit.record(
-        store,
-        actor,
-        action,
-        f"retention_rule:{oid}",
-        detail={"code": rule.code, "summary": rule.describe()},
-        session=session,
-    )
 
 
 def audit_keep_days(rules: list[Rule]) -> int | None:

@@ -18,7 +18,7 @@ from records.errors import FieldProblem
 from records.policy import Action, require
 from records.store import Store
 from records.validation import spreadsheet_safe, spreadsheet_text
-from retention import rules as schedule
+from retention import rule_store
 from retention.errors import BadRule
 from retention.rule_fields import Choices
 from retention.rules import FIELDS, Rule, read_rule, to_record
@@ -42,8 +42,8 @@ def export_csv(rules: list[Rule]) -> str:
 async def import_rules(store: Store, actor: Actor, raw: bytes) -> dict[str, int]:
     """Create or change the file's rules, all or none; how many were created, changed, unchanged."""
     require(actor, Action.RETENTION_RULES_MANAGE)
-    parsed = import_csv(raw, await schedule.rule_choices(store))
-    return await schedule.replace_from(store, actor, parsed)
+    parsed = import_csv(raw, await rule_store.rule_choices(store))
+    return await rule_store.replace_from(store, actor, parsed)
 
 
 def import_csv(raw: bytes, choices: Choices) -> list[Rule]:

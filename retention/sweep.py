@@ -8,7 +8,7 @@ from pathlib import Path
 
 from records import audit
 from records.store import Store
-from retention import evaluate, holds, runs
+from retention import evaluate, holds, rule_store, runs
 from retention import rules as schedule
 
 logger = logging.getLogger(__name__)
@@ -18,7 +18,7 @@ SweepJob = tuple[str, Callable[[], Awaitable[object]]]
 
 async def audit_keep_days(store: Store, *, default: int) -> int:
     """The audit rule's period when there is one (never under the audit's own minimum)."""
-    kept = schedule.audit_keep_days(await schedule.all_rules(store, record_class="audit"))
+    kept = schedule.audit_keep_days(await rule_store.all_rules(store, record_class="audit"))
     return max(kept if kept is not None else default, audit.MIN_KEEP_DAYS)
 
 

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from records.errors import InvalidInput
 from records.policy import Action, require
-from retention import certificate, explain, holds, review, rules, rules_csv, runs
+from retention import certificate, explain, holds, review, rule_store, rules, rules_csv, runs
 from retention.review import read_day
 from server.auth import authenticate
 from server.routes._common import page_response, paging, query_flag, read_json
@@ -27,7 +27,7 @@ async def list_rules(request: Request) -> Response:
       403: {description: Needs a records manager or an administrator}
     """
     actor = await authenticate(request)
-    found = await rules.list_rules(services(request).store, actor)
+    found = await rule_store.list_rules(services(request).store, actor)
     return JSONResponse({"items": [rules.rule_view(r) for r in found], "next_cursor": None})
 
 
@@ -45,7 +45,7 @@ async def create_rule(request: Request) -> Response:
     """
     actor = await authenticate(request)
     require(actor, Action.RETENTION_RULES_MANAGE)
-    made = await rules.create_rule(services(request).store, actor, await read_json(request))
+    made = await rule_store.create_rule(services(request).store, actor, await read_json(request))
     return JSONResponse(rules.rule_view(made), status_code=201)
 
 
@@ -58,7 +58,9 @@ async def get_rule(request: Request) -> Response:
       404: {$ref: "#/components/responses/NotFound"}
     """
     actor = await authenticate(request)
-    found = await rules.get_rule(services(request).store, actor, request.path_params["rule_id"])
+    found = await rule_store.get_rule(
+        services(request).store, actor, request.path_params["rule_id"]
+    )
     return JSONResponse(rules.rule_view(found))
 
 
@@ -75,7 +77,7 @@ async def update_rule(request: Request) -> Response:
     """
     actor = await authenticate(request)
     require(actor, Action.RETENTION_RULES_MANAGE)
-    changed = await rules.update_rule(
+    changed = await rule_store.update_rule(
         services(request).store, actor, request.path_params["rule_id"], await read_json(request)
     )
     return JSONResponse(rules.rule_view(changed))
@@ -91,7 +93,7 @@ async def delete_rule(request: Request) -> Response:
       404: {$ref: "#/components/responses/NotFound"}
     """
     actor = await authenticate(request)
-    await rules.delete_rule(services(request).store, actor, request.path_params["rule_id"])
+    await rule_store.delete_rule(services(request).store, actor, request.path_params["rule_id"])
     return Response(status_code=204)
 
 
@@ -103,7 +105,7 @@ async def export_rules(request: Request) -> Response:
       200: {description: The rules, content: {text/csv: {}}}
     """
     actor = await authenticate(request)
-    found = await rules.list_rules(services(request).store, actor)
+    found = await rule_store.list_rules(services(request).store, actor)
     return Response(
         rules_csv.export_csv(found),
         media_type="text/csv; charset=utf-8",

@@ -37,6 +37,10 @@ Type a name or an identifier and select **Search**.
 
 Select a name to see the offender's identifiers, aliases and cases. You only
 see cases your team owns or that have been shared with your team.
+
+If your team has a case about them, their page has a form to change their
+details: record a date of death, or a sentence or licence expiry date, there.
+Retention periods start from these dates, so a date left empty starts none.
 """,
     ),
     "case": (

@@ -22,7 +22,7 @@ from records.errors import (
     StaleRevision,
 )
 from records.paging import Page, check_limit, decode_cursor, encode_cursor, page
-from records.policy import Action, require
+from records.policy import Action, allows, require
 from records.store import Store, iso, parse_id
 from records.validation import Fields
 
@@ -365,6 +365,17 @@ def offender_view(offender: dict[str, Any]) -> dict[str, Any]:
 
 async def get_offender_by_oid(store: Store, oid: ObjectId) -> dict[str, Any] | None:
     return await store.db[OFFENDERS].find_one({"_id": oid})
+
+
+async def may_change(store: Store, actor: Actor, offender: dict[str, Any]) -> bool:
+    """Whether update_offender would let the actor change this record (pages offer the form)."""
+    if not allows(actor, Action.OFFENDER_WRITE):
+        return False
+    try:
+        await _require_a_case_of_ours(store, actor, offender["_id"])
+    except Forbidden:
+        return False
+    return True
 
 
 async def _require_a_case_of_ours(store: Store, actor: Actor, oid: ObjectId) -> None:

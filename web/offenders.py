@@ -1,4 +1,9 @@
-"""Finding an offender (by name, date of birth or an identifier) and their page."""
+"""Finding an offender (by name, date of birth or an identifier), their page, changing them.
+
+records.offenders applies every rule (who may change a person's record, dates
+no life can have, one NOMS number per person); the page gathers the form,
+keeps what was typed when something is refused, and says why beside the field.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from records import cases, offenders, vocabulary
-from records.errors import InvalidInput
-from records.offenders import IDENTIFIERS
+from records.actors import Actor
+from records.errors import Duplicate, InvalidInput, MalformedInput, StaleRevision
+from records.offenders import IDENTIFIERS, LIFE_DATES
 from server.state import services
 from web import session
-from web.casework import add_problems, person_name, read_date
-from web.forms import FormErrors
+from web.casework import add_problems, person_name, read_date, split_date
+from web.forms import FormErrors, sentence
 from web.page import page
 
 OFFENDERS_PER_PAGE = 20
@@ -29,6 +35,31 @@ IDENTIFIER_LABELS = {
     "crn": "Probation case reference (CRN)",
 }
 SEARCH_FIELDS = ("q", "born-day", "born-month", "born-year")
+
+# The details form: names, identifiers and aliases typed, the dates in three boxes each.
+TEXT_FIELDS = ("family_name", "given_names", *IDENTIFIERS, "aliases", "revision")
+DATE_FIELDS = ("date_of_birth", *LIFE_DATES)
+DATE_LABELS = {
+    "date_of_birth": "Date of birth",
+    "sentence_expiry_date": "Sentence expiry date",
+    "licence_expiry_date": "Licence expiry date",
+    "date_of_death": "Date of death",
+}
+LABELS = {
+    "family_name": "Family name",
+    "given_names": "Given names",
+    "aliases": "Also known as",
+    **IDENTIFIER_LABELS,
+    **DATE_LABELS,
+}
+FORM_IDS = {
+    **{name: name for name in ("family_name", "given_names", *IDENTIFIERS, "aliases")},
+    **{name: f"{name}-day" for name in DATE_FIELDS},
+}
+STALE = (
+    "Someone else changed this person's details since you opened the page: "
+    "check the details shown and save again"
+)
 
 
 async def search(request: Request) -> Response:
@@ -82,15 +113,76 @@ def _row(offender: dict[str, Any]) -> dict[str, Any]:
 
 
 async def offender_page(request: Request) -> Response:
-    """Identifiers, aliases and the cases the user may see."""
+    """Identifiers, dates, aliases and the cases the user may see; the details form if theirs."""
     signed_in = await session.signed_in(request)
+    return await _offender_page(request, signed_in.actor, request.path_params["offender_id"])
+
+
+async def change(request: Request) -> Response:
+    """Save the details form; a change someone made meanwhile keeps what was typed and says so."""
+    signed_in, form = await session.read_signed_in_form(request)
     store = services(request).store
     offender_id = request.path_params["offender_id"]
-    offender = await offenders.get_offender(store, signed_in.actor, offender_id)
+    values = {name: session.text(form, name, strip=name != "aliases") for name in TEXT_FIELDS}
+    for name in DATE_FIELDS:
+        values |= {
+            f"{name}-{p}": session.text(form, f"{name}-{p}") for p in ("day", "month", "year")
+        }
+    revision = values["revision"]
+    if not (revision.isascii() and revision.isdigit()) or len(revision) > 18:
+        raise MalformedInput("the form's revision is not a number")
+
+    errors = FormErrors()
+    dates = {
+        name: read_date(
+            values, name, errors, label=DATE_LABELS[name], required=name == "date_of_birth"
+        )
+        for name in DATE_FIELDS
+    }
+    # Every field is on the form: an identifier or a date left empty is one to remove.
+    changes: dict[str, Any] = {
+        "family_name": values["family_name"],
+        "given_names": values["given_names"],
+        **{name: values[name] or None for name in IDENTIFIERS},
+        "aliases": [line.strip() for line in values["aliases"].splitlines() if line.strip()],
+        **dates,
+    }
+    if not errors:
+        try:
+            await offenders.update_offender(
+                store, signed_in.actor, offender_id, changes, expected_revision=int(revision)
+            )
+        except StaleRevision:
+            errors.add("family_name", STALE)
+            # What they typed stays; saving again applies it to the record as it is now.
+            current = await offenders.get_offender(store, signed_in.actor, offender_id)
+            values["revision"] = str(offenders.revision_of(current))
+        except Duplicate as exc:
+            errors.add("nomis_number", sentence(exc.detail))
+        except InvalidInput as exc:
+            add_problems(errors, exc, ids=FORM_IDS, labels=LABELS)
+        else:
+            return RedirectResponse(f"/offenders/{offender_id}?done=changed", status_code=303)
+    return await _offender_page(
+        request, signed_in.actor, offender_id, errors=errors, values=values, status=422
+    )
+
+
+async def _offender_page(
+    request: Request,
+    actor: Actor,
+    offender_id: str,
+    *,
+    errors: FormErrors | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    store = services(request).store
+    offender = await offenders.get_offender(store, actor, offender_id)
 
     listed = await cases.list_cases(
         store,
-        signed_in.actor,
+        actor,
         offender_id=offender_id,
         limit=CASES_PER_PAGE,
         cursor=request.query_params.get("cursor") or None,
@@ -99,9 +191,11 @@ async def offender_page(request: Request) -> Response:
     identifiers = [
         (IDENTIFIER_LABELS[name], offender[name]) for name in IDENTIFIERS if offender.get(name)
     ]
+    life_dates = [(DATE_LABELS[name], offender.get(name)) for name in LIFE_DATES]
     return await page(
         request,
         "offender.html",
+        status=status,
         offender={
             "id": offender_id,
             "name": person_name(offender),
@@ -109,6 +203,7 @@ async def offender_page(request: Request) -> Response:
             "aliases": offender.get("aliases", []),
         },
         identifiers=identifiers,
+        life_dates=life_dates,
         cases=[
             {
                 "id": str(c["_id"]),
@@ -121,10 +216,29 @@ async def offender_page(request: Request) -> Response:
             for c in listed.items
         ],
         next_cursor=listed.next_cursor,
+        may_change=await offenders.may_change(store, actor, offender),
+        errors=errors or FormErrors(),
+        values=values or _form_values(offender),
+        identifier_fields=[(name, IDENTIFIER_LABELS[name]) for name in IDENTIFIERS],
+        date_fields=[(name, DATE_LABELS[name]) for name in LIFE_DATES],
+        done="The details were saved." if request.query_params.get("done") == "changed" else None,
     )
+
+
+def _form_values(offender: dict[str, Any]) -> dict[str, str]:
+    """The stored record as the form's fields."""
+    values = {name: offender.get(name) or "" for name in ("family_name", "given_names")}
+    values |= {name: offender.get(name) or "" for name in IDENTIFIERS}
+    values["aliases"] = "\n".join(offender.get("aliases") or [])
+    values["revision"] = str(offenders.revision_of(offender))
+    for name in DATE_FIELDS:
+        parts = split_date(offender.get(name))
+        values |= {f"{name}-{part}": value for part, value in parts.items()}
+    return values
 
 
 routes = [
     Route("/offenders", search, methods=["GET"], include_in_schema=False),
     Route("/offenders/{offender_id}", offender_page, methods=["GET"], include_in_schema=False),
+    Route("/offenders/{offender_id}", change, methods=["POST"], include_in_schema=False),
 ]

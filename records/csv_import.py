@@ -351,17 +351,40 @@ async def keep_draft(store: Store, actor: Actor, kind: str, raw: bytes, filename
 
 
 async def draft_of(store: Store, actor: Actor, draft_id: str) -> dict[str, Any]:
-    """The actor's own checked file; anyone else's, or an expired one, is not there."""
-    found = None
-    if ObjectId.is_valid(draft_id):
-        found = await store.db[DRAFTS].find_one({"_id": ObjectId(draft_id), "user_id": actor.id})
-    if found is None or as_utc(found["created_at"]) < store.now() - DRAFT_LIFETIME:
+    """The actor's own checked file; anyone else's, an imported or an expired one, is not there."""
+    found = await _own_draft(store, actor, draft_id)
+    if found is None or "csv" not in found:
         raise NotFound("that checked file has gone: check the file again to import it")
     return found
 
 
-async def drop_draft(store: Store, draft: dict[str, Any]) -> None:
-    await store.db[DRAFTS].delete_one({"_id": draft["_id"]})
+async def finish_draft(store: Store, draft: dict[str, Any], imported: int) -> None:
+    """The file is dropped; what remains, until the draft expires, is how many rows it gave."""
+    await store.db[DRAFTS].update_one(
+        {"_id": draft["_id"]},
+        {"$unset": {"csv": "", "sha256": ""}, "$set": {"imported": imported}},
+    )
+
+
+async def imported_by(store: Store, actor: Actor, draft_id: str) -> int | None:
+    """How many rows the actor's own finished import gave; None for any other id.
+
+    The page announcing an import reads it here rather than from its link,
+    which anyone could write with another number.
+    """
+    found = await _own_draft(store, actor, draft_id)
+    if found is None or "csv" in found:
+        return None
+    return int(found["imported"])
+
+
+async def _own_draft(store: Store, actor: Actor, draft_id: str) -> dict[str, Any] | None:
+    if not ObjectId.is_valid(draft_id):
+        return None
+    found = await store.db[DRAFTS].find_one({"_id": ObjectId(draft_id), "user_id": actor.id})
+    if found is None or as_utc(found["created_at"]) < store.now() - DRAFT_LIFETIME:
+        return None
+    return found
 
 
 async def expire_drafts(store: Store) -> int:

@@ -40,7 +40,7 @@ async def import_form(request: Request) -> Response:
         request,
         "imports.html",
         kinds=KIND_LABELS,
-        done=int(done) if done.isdigit() and len(done) < 6 else None,
+        done=await csv_import.imported_by(services(request).store, signed_in.actor, done),
     )
 
 
@@ -104,8 +104,8 @@ async def import_checked(request: Request) -> Response:
     except csv_import.ImportRefused as exc:
         # The records changed since the check (someone added one of these offenders).
         return await _report_page(request, exc.report, draft["_id"], draft["filename"], 422)
-    await csv_import.drop_draft(store, draft)
-    return RedirectResponse(f"/imports?done={report.imported}", status_code=303)
+    await csv_import.finish_draft(store, draft, report.imported)
+    return RedirectResponse(f"/imports?done={draft['_id']}", status_code=303)
 
 
 async def _form_page(request: Request, errors: FormErrors, values: dict[str, str]) -> Response:

@@ -43,11 +43,31 @@ async def test_a_checked_file_is_imported_exactly_once_by_its_uploader(
     shown = await browser_client.get(imported.headers["location"])
 
     assert checked.status_code == 200 and "All 2 rows can be imported" in checked.text
-    assert imported.status_code == 303 and imported.headers["location"] == "/imports?done=2"
+    assert imported.status_code == 303
+    assert imported.headers["location"] == action.replace("/imports/", "/imports?done=")
     assert "2 rows were imported" in shown.text
     assert again.status_code == 404  # the checked file went with the import
     assert await store.db["offenders"].count_documents({"nomis_number": "A1234BC"}) == 1
-    assert await store.db["import_drafts"].count_documents({}) == 0
+    left = await store.db["import_drafts"].find_one({})
+    assert left is not None and "csv" not in left and left["imported"] == 2
+
+
+async def test_the_import_announced_is_the_users_own_not_a_number_in_the_link(
+    browser_client: httpx.AsyncClient, caseworker: User, make_user: MakeUser
+) -> None:
+    token = await pages_signed_in(browser_client, caseworker)
+    action = import_action((await check(browser_client, token, GOOD_OFFENDERS.encode())).text)
+    checked_only = await browser_client.get(action.replace("/imports/", "/imports?done="))
+    imported = await browser_client.post(action, data={"csrf_token": token})
+    written = await browser_client.get("/imports", params={"done": "99999"})
+
+    other = await make_user("caseworker")
+    await pages_signed_in(browser_client, other)
+    someone_else = await browser_client.get(imported.headers["location"])
+
+    assert "rows were imported" not in checked_only.text
+    assert "rows were imported" not in written.text and written.status_code == 200
+    assert "rows were imported" not in someone_else.text
 
 
 async def test_someone_elses_checked_file_is_not_theirs_to_import(

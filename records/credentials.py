@@ -150,9 +150,14 @@ async def confirm_second_factor(store: Store, actor: Actor, code: Any) -> str:
     )
     if not isinstance(code, str) or not code.strip():
         raise InvalidInput.field("code", "enter the 6-digit code from your authenticator app again")
+    # Counted with the sign-in failures: three codes are right at any moment,
+    # so unlimited guesses would open the second person's control in hours.
+    attempt = await _claim_attempt(store, actor.username, None, what="code")
     proved = await accept_second_factor(store, user, code) if user is not None else None
     if proved is None:
+        await audit.record(store, actor, "user.code.refused", f"user:{actor.id}")
         raise Forbidden(WRONG_CODE)
+    await store.db[ATTEMPTS].delete_one({"_id": attempt})
     return proved
 
 
@@ -466,7 +471,9 @@ async def sign_out_everywhere(store: Store, actor: Actor) -> int:
     return int(ended.deleted_count)
 
 
-async def _claim_attempt(store: Store, username: str, ip: str | None) -> ObjectId:
+async def _claim_attempt(
+    store: Store, username: str, ip: str | None, *, what: str = "sign-in"
+) -> ObjectId:
     """Record this attempt as a failure before checking it, unless the window is full.
 
     Counting after recording, not before, is what bounds racing attempts:
@@ -495,7 +502,7 @@ async def _claim_attempt(store: Store, username: str, ip: str | None) -> ObjectI
     opens_at = earlier[len(earlier) - LOCKOUT_THRESHOLD] + LOCKOUT_WINDOW
     wait = max(1, math.ceil((opens_at - now).total_seconds()))
     raise TooManyAttempts(
-        f"too many failed sign-in attempts; try again in {math.ceil(wait / 60)} minute(s) "
+        f"too many failed {what} attempts; try again in {math.ceil(wait / 60)} minute(s) "
         "or ask an administrator to unlock the account",
         retry_after=wait,
     )

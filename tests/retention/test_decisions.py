@@ -415,3 +415,39 @@ async def test_a_document_filed_into_a_held_case_is_held_at_once_and_marked_by_e
     assert "marked 1 document(s)" in done.stdout
     stored = await store.db["documents"].find_one({"_id": ObjectId(later["id"])})
     assert stored is not None and stored["held_by"] == [ObjectId(made.json()["id"])]
+
+
+async def test_approval_codes_guessed_are_limited_audited_and_lock_the_approver_out(
+    store: Store,
+    clock: Clock,
+    admin: User,
+    caseworker: User,
+    case: dict[str, Any],
+    file_document: File,
+    records_manager: User,
+    second_manager: User,
+) -> None:
+    _, proposal = await proposal_of(
+        store, clock, admin, caseworker, case, file_document, records_manager
+    )
+    url = f"/retention/proposals/{proposal}/approval"
+    right = second_manager.totp()
+    wrong = [f"{(int(right) + n) % 1_000_000:06d}" for n in range(500_000, 500_005)]
+
+    guesses = [await second_manager.client.post(url, json={"code": code}) for code in wrong]
+    locked = await second_manager.client.post(url, json={"code": right})
+    unlocked = await admin.client.post(
+        f"/users/{second_manager.id}/unlock", json={"code": admin.totp()}
+    )
+    approved = await second_manager.client.post(url, json={"code": second_manager.totp()})
+
+    assert [g.status_code for g in guesses] == [403] * 5
+    assert locked.status_code == 429, locked.text
+    assert "too many failed code attempts" in locked.json()["detail"]
+    assert int(locked.headers["Retry-After"]) > 0
+    refused = await store.db["audit"].count_documents(
+        {"action": "user.code.refused", "user": second_manager.username}
+    )
+    assert refused == 5
+    assert unlocked.status_code in (200, 204), unlocked.text
+    assert approved.status_code == 202, approved.text

@@ -200,14 +200,16 @@ async def delete_value(store: Store, actor: Actor, name: str, code: str) -> None
     """Delete a value no record holds; Conflict, advising retirement, for one in use."""
     require(actor, Action.LISTS_MANAGE)
     definition(name)
-    where = await used_in(store, name, code)
-    if where:
-        raise Conflict(
-            f"{code!r} is in use in {', '.join(where)}, so it cannot be deleted; "
-            "retire it instead: records holding it keep it, and nothing new is given it"
-        )
 
     async def apply(session: AsyncClientSession) -> None:
+        # Inside the transaction: a record or a retention rule given the code
+        # meanwhile must stop the deletion, not outlive its value.
+        where = await used_in(store, name, code, session)
+        if where:
+            raise Conflict(
+                f"{code!r} is in use in {', '.join(where)}, so it cannot be deleted; "
+                "retire it instead: records holding it keep it, and nothing new is given it"
+            )
         values = await stored_values(store, name, session)
         gone = next((v for v in values if v["code"] == code), None)
         if gone is None:
@@ -226,14 +228,17 @@ async def delete_value(store: Store, actor: Actor, name: str, code: str) -> None
     await store.transaction(apply)
 
 
-async def used_in(store: Store, name: str, code: str) -> list[str]:
+async def used_in(
+    store: Store, name: str, code: str, session: AsyncClientSession | None = None
+) -> list[str]:
     """Where records hold the code (cases, documents, ...); empty when nowhere."""
     where = [
         _WHERE.get(collection, collection)
         for collection, field in definition(name).references
-        if await store.db[collection].find_one({field: code}, {"_id": 1}) is not None
+        if await store.db[collection].find_one({field: code}, {"_id": 1}, session=session)
+        is not None
     ]
-    if code in await _required_codes(store, name):
+    if code in await _required_codes(store, name, session):
         where.append("dossier requirements")
     return where
 
@@ -246,11 +251,13 @@ async def codes_in_use(store: Store, name: str) -> set[str]:
     return used | await _required_codes(store, name)
 
 
-async def _required_codes(store: Store, name: str) -> set[str]:
+async def _required_codes(
+    store: Store, name: str, session: AsyncClientSession | None = None
+) -> set[str]:
     """The codes the dossier requirements name: case types as keys, document types as values."""
     if name not in ("case_types", "document_types"):
         return set()
-    found = await store.db[LISTS].find_one({"_id": REQUIREMENTS}) or {}
+    found = await store.db[LISTS].find_one({"_id": REQUIREMENTS}, session=session) or {}
     by_case_type: dict[str, list[str]] = found.get("by_case_type") or {}
     if name == "case_types":
         return {case_type for case_type, wanted in by_case_type.items() if wanted}

@@ -113,9 +113,11 @@ async def set_dossier_requirements(
     return code, await dossier_requirements(store, code)
 
 
-async def values(store: Store, name: str) -> list[dict[str, Any]]:
+async def values(
+    store: Store, name: str, session: AsyncClientSession | None = None
+) -> list[dict[str, Any]]:
     """Every value of the list, retired ones too (records holding them show their labels)."""
-    found = await store.db[LISTS].find_one({"_id": name})
+    found = await store.db[LISTS].find_one({"_id": name}, session=session)
     return normalised(found["values"]) if found else []
 
 

@@ -82,6 +82,7 @@ async def create_rule(store: Store, actor: Actor, data: Any) -> Rule:
     rule = read_rule(data, await rule_choices(store))
 
     async def insert(session: AsyncClientSession) -> Rule:
+        await _still_allowed(store, [rule], session)
         record = {
             **to_record(rule),
             "revision": 1,
@@ -104,6 +105,7 @@ async def update_rule(store: Store, actor: Actor, rule_id: str, data: Any) -> Ru
     rule = read_rule(data, await rule_choices(store))
 
     async def apply(session: AsyncClientSession) -> Rule:
+        await _still_allowed(store, [rule], session)
         try:
             updated = await store.db[RULES].find_one_and_update(
                 {"_id": oid},
@@ -146,6 +148,7 @@ async def replace_from(store: Store, actor: Actor, rules: list[Rule]) -> dict[st
         raise BadRule.field("code", f"the file names {repeated[0]!r} more than once")
 
     async def apply(session: AsyncClientSession) -> dict[str, int]:
+        await _still_allowed(store, rules, session)
         done: dict[str, list[str]] = {"created": [], "changed": [], "unchanged": []}
         for rule in rules:
             done[await _import_one(store, actor, rule, session)].append(rule.code)
@@ -206,7 +209,27 @@ async def _audit(
     )
 
 
-async def rule_choices(store: Store) -> Choices:
+async def _still_allowed(store: Store, rules: list[Rule], session: AsyncClientSession) -> None:
+    """The rules' codes checked again inside the transaction that writes them.
+
+    A list value deleted between the first check and this write would leave
+    a rule covering nothing. The write to the two lists makes a deletion in
+    another process at the same moment conflict with this transaction, so
+    one of them is retried and sees the other.
+    """
+    choices = await rule_choices(store, session)
+    for rule in rules:
+        for field in ("case_types", "doc_types"):
+            if problem := choices.unlisted(field, getattr(rule, field)):
+                raise BadRule.field(field, f"{problem} (it was deleted meanwhile)")
+    await store.db[vocabulary.LISTS].update_many(
+        {"_id": {"$in": ["case_types", "document_types"]}},
+        {"$inc": {"rule_checks": 1}},
+        session=session,
+    )
+
+
+async def rule_choices(store: Store, session: AsyncClientSession | None = None) -> Choices:
     """The case types and document types rules may cover.
 
     Retired values too: records keep a retired type (records.list_values
@@ -216,11 +239,12 @@ async def rule_choices(store: Store) -> Choices:
     exported and imported back unchanged.
     """
     held: dict[str, set[str]] = {"case_types": set(), "doc_types": set()}
-    async for record in store.db[RULES].find({}, {"case_types": 1, "doc_types": 1}):
+    stored = store.db[RULES].find({}, {"case_types": 1, "doc_types": 1}, session=session)
+    async for record in stored:
         for field, codes in held.items():
             codes.update(str(c) for c in record.get(field) or ())
     listed = {
-        field: {str(v["code"]) for v in await vocabulary.values(store, name)}
+        field: {str(v["code"]) for v in await vocabulary.values(store, name, session)}
         for field, name in (("case_types", "case_types"), ("doc_types", "document_types"))
     }
     return Choices(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 from pathlib import Path
@@ -193,6 +194,28 @@ async def test_a_case_type_a_rule_covers_is_not_deleted(admin: User) -> None:
     assert deleted.status_code == 409 and "retention rules" in deleted.json()["detail"]
     assert removed.status_code == 204, removed.text
     assert deleted_after.status_code == 204, deleted_after.text
+
+
+async def test_a_rule_and_the_deletion_of_its_value_sent_together_never_both_succeed(
+    admin: User,
+) -> None:
+    for attempt in range(6):
+        code = f"race{attempt}"
+        added = await admin.client.put(f"/lists/document_types/values/{code}", json={"label": code})
+        assert added.status_code == 201, added.text
+
+        made, deleted = await asyncio.gather(
+            admin.client.post("/retention/rules", json={**RULE, "code": code, "doc_types": [code]}),
+            admin.client.delete(f"/lists/document_types/values/{code}"),
+        )
+
+        assert sorted([made.status_code, deleted.status_code]) in ([201, 409], [204, 422]), (
+            made.text,
+            deleted.text,
+        )
+        listed = await admin.client.get("/lists/document_types", params={"include_retired": "true"})
+        still_listed = code in {v["code"] for v in listed.json()["items"]}
+        assert still_listed == (made.status_code == 201)
 
 
 async def test_rules_files_covering_values_no_list_holds_name_the_row(admin: User) -> None:

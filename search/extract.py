@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import email
+import email.parser
 import email.policy
 import html.parser
 import logging
@@ -205,30 +206,53 @@ def message_text(tika: Extractor, data: bytes, options: Options) -> str:
     the message itself is read with the standard library; only attachments
     (other than nested messages and text parts) go through Tika.
     """
-    message = email.message_from_bytes(data, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    lines = [
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        lines = _header_lines(message)
+        for part in message.walk():
+            if part.is_multipart():
+                continue
+            lines.append(_part_text(tika, part, options))
+    except RecursionError:
+        # Messages attached inside messages a thousand deep: the standard
+        # library's parser recurses once a level. The raw text keeps every
+        # plain word of it searchable instead of none.
+        return _raw_message_text(data)
+    return "\n".join(line for line in lines if line)
+
+
+def _header_lines(message: EmailMessage) -> list[str]:
+    return [
         f"{name}: {message[name]}"
         for name in ("From", "To", "Cc", "Subject", "Date")
         if message[name] is not None
     ]
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        lines.append(_part_text(tika, part, options))
-    return "\n".join(line for line in lines if line)
+
+
+def _raw_message_text(data: bytes) -> str:
+    head = email.parser.BytesParser(policy=email.policy.default).parsebytes(data, headersonly=True)
+    assert isinstance(head, EmailMessage)
+    return "\n".join([*_header_lines(head), _decoded(data)])
+
+
+def _decoded(raw: bytes) -> str:
+    """Bytes whose character set is unknown: UTF-8 when they are, else Windows-1252."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
 
 
 def _part_text(tika: Extractor, part: EmailMessage, options: Options) -> str:
     content_type = part.get_content_type()
     filename = part.get_filename() or ""
+    if content_type in ("text/plain", "text/html") and not filename:
+        text = _text_content(part)
+        return html_text(text) if content_type == "text/html" else text
     try:
-        if content_type == "text/plain" and not filename:
-            return str(part.get_content())
-        if content_type == "text/html" and not filename:
-            return html_text(str(part.get_content()))
         payload = part.get_payload(decode=True)
-    except (LookupError, ValueError):  # an unknown charset or a broken encoding
+    except ValueError:  # a broken transfer encoding
         return ""
     if not isinstance(payload, bytes) or not payload:
         return ""
@@ -240,6 +264,19 @@ def _part_text(tika: Extractor, part: EmailMessage, options: Options) -> str:
     except TikaRefused:
         return filename
     return f"{filename}\n{text}".strip()
+
+
+def _text_content(part: EmailMessage) -> str:
+    """A text part's text; one naming a character set Python does not know is still read.
+
+    Real mail names sets such as unknown-8bit, and a body dropped for its
+    label would leave the message unsearchable with nothing said.
+    """
+    try:
+        return str(part.get_content())
+    except (LookupError, ValueError):
+        payload = part.get_payload(decode=True)
+        return _decoded(payload) if isinstance(payload, bytes) else ""
 
 
 # --- OCR ---------------------------------------------------------------------

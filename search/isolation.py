@@ -70,7 +70,13 @@ def run_isolated(
             "extract.crash", extra={"status": child.returncode, "stderr_bytes": len(errors)}
         )
         return Outcome(
-            Extracted("failed", reason=f"the extractor stopped with status {child.returncode}"),
+            Extracted(
+                "failed",
+                reason=(
+                    "the file stopped the text extractor (it may be damaged or built to "
+                    f"break it; exit status {child.returncode})"
+                ),
+            ),
             crashed=True,
         )
     try:

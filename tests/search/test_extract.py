@@ -124,3 +124,38 @@ def test_extract_each_corpus_file_by_its_content(name: str) -> None:
     else:
         assert text == ""
         assert reason is not None and phrase in reason
+
+
+def test_extract_mail_body_in_a_character_set_python_does_not_know_is_kept(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "unknown.eml"
+    path.write_bytes(
+        b"Subject: Licence breach\r\nContent-Type: text/plain; charset=x-no-such-charset\r\n"
+        b"\r\nHe missed the appointment on Tuesday caf\xe9.\r\n"
+    )
+
+    status, text, reason = extract_file(path)
+
+    assert status == "done", reason
+    assert "Subject: Licence breach" in text
+    assert "He missed the appointment on Tuesday café." in text
+
+
+def test_extract_mail_nested_two_thousand_deep_keeps_its_words(tmp_path: Path) -> None:
+    nested = b"Subject: innermost\r\n\r\nThe innermost note.\r\n"
+    for _ in range(2000):
+        nested = b"Content-Type: message/rfc822\r\n\r\n" + nested
+    path = tmp_path / "deep.eml"
+    path.write_bytes(
+        b"Subject: Recall papers\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+        b"--XX\r\nContent-Type: text/plain\r\n\r\nThe recall papers are attached.\r\n"
+        b"--XX\r\n" + nested + b"\r\n--XX--\r\n"
+    )
+
+    status, text, reason = extract_file(path)
+
+    assert status == "done", reason
+    assert "Subject: Recall papers" in text
+    assert "The recall papers are attached." in text and "The innermost note." in text

@@ -48,7 +48,7 @@ def test_isolation_extractor_that_crashes_is_reported_as_a_crash(some_file: Path
 
     assert outcome.crashed
     assert outcome.extracted.status == "failed"
-    assert "stopped with status" in (outcome.extracted.reason or "")
+    assert "the file stopped the text extractor" in (outcome.extracted.reason or "")
 
 
 def test_isolation_extractor_that_hangs_is_killed_at_the_deadline(some_file: Path) -> None:

@@ -106,8 +106,20 @@ class ImportRefused(InvalidInput):
         self.report = report
 
 
-async def import_csv(store: Store, actor: Actor, kind: str, raw: bytes, *, dry_run: bool) -> Report:
-    """Check every row of the file; unless dry_run, write them all or, if any is refused, none."""
+async def import_csv(
+    store: Store,
+    actor: Actor,
+    kind: str,
+    raw: bytes,
+    *,
+    dry_run: bool,
+    draft_id: ObjectId | None = None,
+) -> Report:
+    """Check every row of the file; unless dry_run, write them all or, if any is refused, none.
+
+    draft_id names the checked file the rows came from: it is used up in the
+    same transaction, so the file is imported once however often it is sent.
+    """
     if kind not in KINDS:
         raise InvalidInput.field("kind", "must be offenders or cases")
     # Asked first: someone who may not add these learns that, not what was wrong in the file.
@@ -128,7 +140,13 @@ async def import_csv(store: Store, actor: Actor, kind: str, raw: bytes, *, dry_r
         raise ImportRefused(report)
 
     writer = _write_offenders if kind == "offenders" else _write_cases
-    await store.transaction(lambda session: writer(store, actor, rows, session))
+
+    async def write(session: AsyncClientSession) -> None:
+        if draft_id is not None:
+            await _use_draft(store, draft_id, len(rows), session)
+        await writer(store, actor, rows, session)
+
+    await store.transaction(write)
     report.imported = len(rows)
     return report
 
@@ -358,12 +376,22 @@ async def draft_of(store: Store, actor: Actor, draft_id: str) -> dict[str, Any]:
     return found
 
 
-async def finish_draft(store: Store, draft: dict[str, Any], imported: int) -> None:
-    """The file is dropped; what remains, until the draft expires, is how many rows it gave."""
-    await store.db[DRAFTS].update_one(
-        {"_id": draft["_id"]},
+async def _use_draft(
+    store: Store, draft_id: ObjectId, imported: int, session: AsyncClientSession
+) -> None:
+    """The file is dropped; what remains, until the draft expires, is how many rows it gave.
+
+    Only a draft still holding its file is used, so of two imports of it sent
+    at once (a button clicked twice) one writes the rows and the other,
+    conflicting on this record, finds it used and writes nothing.
+    """
+    used = await store.db[DRAFTS].update_one(
+        {"_id": draft_id, "csv": {"$exists": True}},
         {"$unset": {"csv": "", "sha256": ""}, "$set": {"imported": imported}},
+        session=session,
     )
+    if used.modified_count == 0:
+        raise NotFound("that checked file has been imported already")
 
 
 async def imported_by(store: Store, actor: Actor, draft_id: str) -> int | None:

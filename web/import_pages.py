@@ -98,13 +98,12 @@ async def import_checked(request: Request) -> Response:
     draft = await csv_import.draft_of(store, actor, request.path_params["draft_id"])
 
     try:
-        report = await csv_import.import_csv(
-            store, actor, draft["kind"], bytes(draft["csv"]), dry_run=False
+        await csv_import.import_csv(
+            store, actor, draft["kind"], bytes(draft["csv"]), dry_run=False, draft_id=draft["_id"]
         )
     except csv_import.ImportRefused as exc:
         # The records changed since the check (someone added one of these offenders).
         return await _report_page(request, exc.report, draft["_id"], draft["filename"], 422)
-    await csv_import.finish_draft(store, draft, report.imported)
     return RedirectResponse(f"/imports?done={draft['_id']}", status_code=303)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -50,6 +51,21 @@ async def test_a_checked_file_is_imported_exactly_once_by_its_uploader(
     assert await store.db["offenders"].count_documents({"nomis_number": "A1234BC"}) == 1
     left = await store.db["import_drafts"].find_one({})
     assert left is not None and "csv" not in left and left["imported"] == 2
+
+
+async def test_a_checked_file_sent_several_times_at_once_is_imported_once(
+    store: Store, browser_client: httpx.AsyncClient, caseworker: User
+) -> None:
+    token = await pages_signed_in(browser_client, caseworker)
+    action = import_action((await check(browser_client, token, GOOD_OFFENDERS.encode())).text)
+
+    sent = await asyncio.gather(
+        *(browser_client.post(action, data={"csrf_token": token}) for _ in range(4))
+    )
+
+    assert sorted(r.status_code for r in sent) == [303, 404, 404, 404], [r.text for r in sent]
+    assert await store.db["offenders"].count_documents({"nomis_number": "A1234BC"}) == 1
+    assert await store.db["audit"].count_documents({"action": "offender.create"}) == 2
 
 
 async def test_the_import_announced_is_the_users_own_not_a_number_in_the_link(

@@ -22,7 +22,7 @@ from records.errors import (
     StaleRevision,
 )
 from records.paging import Page, check_limit, decode_cursor, encode_cursor, page
-from records.policy import Action, allows, require
+from records.policy import Action, require
 from records.store import Store, iso, parse_id
 from records.validation import Fields
 
@@ -369,13 +369,21 @@ async def get_offender_by_oid(store: Store, oid: ObjectId) -> dict[str, Any] | N
 
 async def may_change(store: Store, actor: Actor, offender: dict[str, Any]) -> bool:
     """Whether update_offender would let the actor change this record (pages offer the form)."""
-    if not allows(actor, Action.OFFENDER_WRITE):
-        return False
     try:
-        await _require_a_case_of_ours(store, actor, offender["_id"])
+        await require_may_change(store, actor, offender)
     except Forbidden:
         return False
     return True
+
+
+async def require_may_change(store: Store, actor: Actor, offender: dict[str, Any]) -> None:
+    """Forbidden unless update_offender would let the actor change this record.
+
+    A form asks this before reading what was typed, so someone who may not
+    change the record learns that, not what was wrong with their dates.
+    """
+    require(actor, Action.OFFENDER_WRITE)
+    await _require_a_case_of_ours(store, actor, offender["_id"])
 
 
 async def _require_a_case_of_ours(store: Store, actor: Actor, oid: ObjectId) -> None:

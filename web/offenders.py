@@ -57,8 +57,8 @@ FORM_IDS = {
     **{name: f"{name}-day" for name in DATE_FIELDS},
 }
 STALE = (
-    "Someone else changed this person's details since you opened the page: "
-    "check the details shown and save again"
+    "Someone else changed this person's details since you opened the page. "
+    "The form now shows the details as they are: make your change again"
 )
 
 
@@ -119,10 +119,13 @@ async def offender_page(request: Request) -> Response:
 
 
 async def change(request: Request) -> Response:
-    """Save the details form; a change someone made meanwhile keeps what was typed and says so."""
+    """Save the details form; a change someone made meanwhile is shown, never overwritten."""
     signed_in, form = await session.read_signed_in_form(request)
     store = services(request).store
     offender_id = request.path_params["offender_id"]
+    found = await offenders.get_offender(store, signed_in.actor, offender_id)
+    await offenders.require_may_change(store, signed_in.actor, found)
+
     values = {name: session.text(form, name, strip=name != "aliases") for name in TEXT_FIELDS}
     for name in DATE_FIELDS:
         values |= {
@@ -147,6 +150,7 @@ async def change(request: Request) -> Response:
         "aliases": [line.strip() for line in values["aliases"].splitlines() if line.strip()],
         **dates,
     }
+    unsaved: list[tuple[str, str]] = []
     if not errors:
         try:
             await offenders.update_offender(
@@ -154,9 +158,14 @@ async def change(request: Request) -> Response:
             )
         except StaleRevision:
             errors.add("family_name", STALE)
-            # What they typed stays; saving again applies it to the record as it is now.
-            current = await offenders.get_offender(store, signed_in.actor, offender_id)
-            values["revision"] = str(offenders.revision_of(current))
+            # The whole form is sent, the fields not touched too: kept as typed, saving
+            # again would undo the other change. So the form shows the record as it is
+            # now, and what was typed that differs is listed, to be entered again.
+            current = _form_values(
+                await offenders.get_offender(store, signed_in.actor, offender_id)
+            )
+            unsaved = _differences(values, current)
+            values = current
         except Duplicate as exc:
             errors.add("nomis_number", sentence(exc.detail))
         except InvalidInput as exc:
@@ -164,7 +173,13 @@ async def change(request: Request) -> Response:
         else:
             return RedirectResponse(f"/offenders/{offender_id}?done=changed", status_code=303)
     return await _offender_page(
-        request, signed_in.actor, offender_id, errors=errors, values=values, status=422
+        request,
+        signed_in.actor,
+        offender_id,
+        errors=errors,
+        values=values,
+        unsaved=unsaved,
+        status=422,
     )
 
 
@@ -175,6 +190,7 @@ async def _offender_page(
     *,
     errors: FormErrors | None = None,
     values: dict[str, str] | None = None,
+    unsaved: list[tuple[str, str]] | None = None,
     status: int = 200,
 ) -> Response:
     store = services(request).store
@@ -219,10 +235,31 @@ async def _offender_page(
         may_change=await offenders.may_change(store, actor, offender),
         errors=errors or FormErrors(),
         values=values or _form_values(offender),
+        unsaved=unsaved or [],
         identifier_fields=[(name, IDENTIFIER_LABELS[name]) for name in IDENTIFIERS],
         date_fields=[(name, DATE_LABELS[name]) for name in LIFE_DATES],
         done="The details were saved." if request.query_params.get("done") == "changed" else None,
     )
+
+
+def _differences(typed: dict[str, str], current: dict[str, str]) -> list[tuple[str, str]]:
+    """Each field typed otherwise than the record now holds it, as (label, what was typed)."""
+    order = ("family_name", "given_names", "date_of_birth", *IDENTIFIERS, "aliases", *LIFE_DATES)
+    return [found for name in order for found in _difference(name, typed, current)]
+
+
+def _difference(name: str, typed: dict[str, str], current: dict[str, str]) -> list[tuple[str, str]]:
+    if name in DATE_FIELDS:
+        parts = [f"{name}-{p}" for p in ("day", "month", "year")]
+        if [typed[p].lstrip("0") for p in parts] == [current[p].lstrip("0") for p in parts]:
+            return []
+        shown = " ".join(typed[p] for p in parts if typed[p])
+    else:
+        mine = [line.strip() for line in typed[name].splitlines() if line.strip()]
+        if mine == [line.strip() for line in current[name].splitlines() if line.strip()]:
+            return []
+        shown = "; ".join(mine)
+    return [(LABELS[name], shown or "(left empty)")]
 
 
 def _form_values(offender: dict[str, Any]) -> dict[str, str]:

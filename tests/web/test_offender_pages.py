@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import httpx
@@ -24,6 +26,14 @@ def details(token: str, revision: str = "1", **changed: str) -> dict[str, str]:
         "aliases": "",
     }
     return form | changed
+
+
+def form_fields(page: str) -> dict[str, str]:
+    """The details form's fields and values as the page shows them."""
+    form = page.split('data-testid="edit-offender"')[1].split("</form>")[0]
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
+    aliases = re.search(r'<textarea[^>]*name="aliases"[^>]*>([^<]*)</textarea>', form)
+    return fields | {"aliases": html.unescape(aliases.group(1)) if aliases else ""}
 
 
 async def test_offender_details_saved_from_the_page_set_the_dates_retention_starts_from(
@@ -165,7 +175,7 @@ async def test_offender_details_taken_by_another_person_are_refused_beside_the_n
     assert '<a href="#nomis_number">' in taken.text and "already exists" in taken.text
 
 
-async def test_offender_details_changed_meanwhile_keep_what_was_typed_and_say_so(
+async def test_offender_details_changed_meanwhile_are_shown_not_overwritten_by_saving_again(
     store: Store,
     browser_client: httpx.AsyncClient,
     caseworker: User,
@@ -182,17 +192,24 @@ async def test_offender_details_changed_meanwhile_keep_what_was_typed_and_say_so
     stale = await browser_client.post(
         f"/offenders/{offender['id']}", data=details(token, given_names="Alexander Sam")
     )
+    # Saved again as the page now stands, with the change entered again.
+    shown = form_fields(stale.text)
     again = await browser_client.post(
-        f"/offenders/{offender['id']}",
-        data=details(token, revision="2", given_names="Alexander Sam"),
+        f"/offenders/{offender['id']}", data=shown | {"given_names": "Alexander Sam"}
     )
 
     assert stale.status_code == 422
     assert "Someone else changed this person" in stale.text
-    assert 'value="Alexander Sam"' in stale.text and 'name="revision" value="2"' in stale.text
+    assert shown["revision"] == "2" and shown["given_names"] == "Alex Sam"
+    assert shown["licence_expiry_date-year"] == "2029"
+    unsaved = stale.text.split('data-testid="unsaved"')[1].split("</dl>")[0]
+    assert "Given names" in unsaved and "Alexander Sam" in unsaved
+    assert "Licence expiry date" in unsaved and "(left empty)" in unsaved
+    assert "Family name" not in unsaved
     assert again.status_code == 303, again.text
     stored = await store.db["offenders"].find_one({})
     assert stored is not None and stored["given_names"] == "Alexander Sam"
+    assert stored["licence_expiry_date"] == "2029-01-01"
 
 
 async def test_offender_details_of_another_teams_person_are_not_offered_nor_changed(
@@ -213,6 +230,10 @@ async def test_offender_details_of_another_teams_person_are_not_offered_nor_chan
 
     assert shown.status_code == 200 and 'data-testid="edit-offender"' not in shown.text
     assert refused.status_code == 403
+    bad_date = await browser_client.post(
+        f"/offenders/{offender['id']}", data=details(token, **{"date_of_death-day": "31"})
+    )
+    assert bad_date.status_code == 403  # refused for who they are, not for the date
     stored = await store.db["offenders"].find_one({})
     assert stored is not None and stored["family_name"] == "Example"
 

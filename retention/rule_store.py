@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from records import audit, vocabulary
 from records.actors import Actor
-from records.errors import Duplicate, NotFound
+from records.errors import Duplicate, NotFound, StaleRevision
 from records.policy import Action, require
 from records.store import Store, parse_id
 from retention.errors import BadRule
@@ -99,16 +99,25 @@ async def create_rule(store: Store, actor: Actor, data: Any) -> Rule:
     return await store.transaction(insert)
 
 
-async def update_rule(store: Store, actor: Actor, rule_id: str, data: Any) -> Rule:
+async def update_rule(
+    store: Store, actor: Actor, rule_id: str, data: Any, *, expected_revision: int | None = None
+) -> Rule:
+    """Replace the rule whole; at the revision expected (If-Match, or the body's) if one is sent.
+
+    A rule as GET shows it carries its revision, so two administrators who
+    each send back what they read do not silently overwrite one another.
+    """
     require(actor, Action.RETENTION_RULES_MANAGE)
     oid = parse_id(rule_id, kind="retention rule")
-    rule = read_rule(data, await rule_choices(store))
+    rule = read_rule(data, await rule_choices(store), whole=True)
+    expected = expected_revision if expected_revision is not None else _sent_revision(data)
+    at = {} if expected is None else {"revision": expected}
 
     async def apply(session: AsyncClientSession) -> Rule:
         await _still_allowed(store, [rule], session)
         try:
             updated = await store.db[RULES].find_one_and_update(
-                {"_id": oid},
+                {"_id": oid, **at},
                 {"$set": {**to_record(rule), "updated_at": store.now()}, "$inc": {"revision": 1}},
                 return_document=ReturnDocument.AFTER,
                 session=session,
@@ -116,11 +125,25 @@ async def update_rule(store: Store, actor: Actor, rule_id: str, data: Any) -> Ru
         except DuplicateKeyError as exc:
             raise Duplicate(f"another retention rule has code {rule.code!r}") from exc
         if updated is None:
+            if at and await store.db[RULES].count_documents({"_id": oid}, session=session):
+                raise StaleRevision(
+                    f"the rule has changed since revision {expected}; "
+                    "fetch it again and reapply your change"
+                )
             raise NotFound.absent("retention rule", rule_id)
         await _audit(store, actor, "retention.rule.update", oid, rule, session)
         return from_record(updated)
 
     return await store.transaction(apply)
+
+
+def _sent_revision(data: dict[str, Any]) -> int | None:
+    sent = data.get("revision")
+    if sent is None:
+        return None
+    if isinstance(sent, bool) or not isinstance(sent, int) or not 1 <= sent < 10**18:
+        raise BadRule.field("revision", "must be the revision read, a whole number such as 3")
+    return sent
 
 
 async def delete_rule(store: Store, actor: Actor, rule_id: str) -> None:

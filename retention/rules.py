@@ -43,6 +43,7 @@ AUDIT_TRIGGER = "event_date"
 _FIELD_TRIGGER = re.compile(r"^(case|offender)\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _METADATA_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_ -]{0,63}(\.[A-Za-z_][A-Za-z0-9_ -]{0,63})*$")
+MAX_TRIGGER = 200  # case.<field> or offender.<field>, nested a few levels
 MAX_AMOUNT = {"days": 365 * 200, "months": 12 * 200, "years": 200}
 
 # How much each kind of condition narrows a rule: a document type names a
@@ -168,12 +169,15 @@ FIELDS = (
 )
 
 
-def read_rule(data: Any, choices: Choices, *, where: str = "", cells: bool = False) -> Rule:
+def read_rule(
+    data: Any, choices: Choices, *, where: str = "", cells: bool = False, whole: bool = False
+) -> Rule:
     """A rule from a JSON object, or with cells=True a CSV row; every problem at once.
 
     choices are the case types and document types the rule may cover. A CSV
     row's cells are all text, so there a number or a list is read from its text;
-    in JSON each field must have its own type.
+    in JSON each field must have its own type. With whole=True (a rule replaced)
+    every field must be sent.
     """
     if not isinstance(data, dict):
         raise BadRule("a rule must be a JSON object")
@@ -181,6 +185,9 @@ def read_rule(data: Any, choices: Choices, *, where: str = "", cells: bool = Fal
 
     def fail(field: str, message: str) -> None:
         problems.append(FieldProblem(field, f"{where}{message}"))
+
+    if whole:
+        _require_every_field(data, fail)
 
     # A rule as the API shows it (rule_view) may be sent back as it is.
     for field in sorted(set(data) - set(FIELDS) - {"id", "revision", "specificity", "summary"}):
@@ -265,6 +272,16 @@ def _choice(
     return value.strip().lower()
 
 
+def _require_every_field(data: dict[str, Any], fail: Fail) -> None:
+    # A list left out of a replaced rule would read as "no condition", widening a
+    # destroy rule to records nobody meant it to reach; so nothing is assumed.
+    for field in FIELDS:
+        if field not in data:
+            fail(field, "is missing: a rule is replaced whole, so send every field")
+        elif field in LISTS and data[field] is None:
+            fail(field, "must be a list of codes ([] for no condition), not null")
+
+
 def _trigger(data: dict[str, Any], record_class: str | None, fail: Fail) -> str | None:
     value = data.get("trigger")
     if record_class == "audit":
@@ -278,6 +295,9 @@ def _trigger(data: dict[str, Any], record_class: str | None, fail: Fail) -> str 
     value = value.strip()
     if value in TRIGGERS:
         return value
+    if len(value) > MAX_TRIGGER:
+        fail("trigger", f"is longer than {MAX_TRIGGER} characters")
+        return None
     if not _FIELD_TRIGGER.match(value):
         fail(
             "trigger",

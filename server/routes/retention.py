@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from records import documents
 from records.errors import InvalidInput
 from records.policy import Action, require
 from retention import certificate, explain, holds, review, rule_store, rules, rules_csv, runs
@@ -66,19 +67,28 @@ async def get_rule(request: Request) -> Response:
 
 async def update_rule(request: Request) -> Response:
     """
-    summary: Replace a retention rule (administrators); records follow at the next evaluation
+    summary: Replace a retention rule whole (administrators); records follow at the next evaluation
     tags: [retention]
+    parameters:
+      - {name: If-Match, in: header, required: false, schema: {type: string}, description: 'The revision read, as "3" (or send the rule read, with its revision); a stale one changes nothing'}
     requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
     responses:
       200: {description: The rule}
       403: {description: Needs administrator}
       404: {$ref: "#/components/responses/NotFound"}
+      412: {$ref: "#/components/responses/Stale"}
       422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
     require(actor, Action.RETENTION_RULES_MANAGE)
+    header = request.headers.get("if-match")
+    expected = documents.parse_if_match(header) if header is not None else None
     changed = await rule_store.update_rule(
-        services(request).store, actor, request.path_params["rule_id"], await read_json(request)
+        services(request).store,
+        actor,
+        request.path_params["rule_id"],
+        await read_json(request),
+        expected_revision=expected,
     )
     return JSONResponse(rules.rule_view(changed))
 

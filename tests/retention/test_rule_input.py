@@ -138,6 +138,56 @@ async def test_rules_put_back_as_shown_is_accepted(admin: User) -> None:
     assert put.json()["amount"] == 6
 
 
+async def test_rules_replaced_must_be_sent_whole(admin: User) -> None:
+    shown = await add_rule(admin, **RULE, doc_types=["licence"])
+    url = f"/retention/rules/{shown['id']}"
+    partial = {k: v for k, v in shown.items() if k not in ("doc_types", "after_transfer")}
+
+    missing = await admin.client.put(url, json=partial)
+    nulled = await admin.client.put(url, json={**shown, "doc_types": None})
+    stored = await admin.client.get(url)
+
+    assert missing.status_code == 422
+    assert sorted(messages(missing)) == [
+        "after_transfer: is missing: a rule is replaced whole, so send every field",
+        "doc_types: is missing: a rule is replaced whole, so send every field",
+    ]
+    assert messages(nulled) == [
+        "doc_types: must be a list of codes ([] for no condition), not null"
+    ]
+    assert stored.json()["doc_types"] == ["licence"] and stored.json()["revision"] == 1
+
+
+async def test_rules_replaced_at_a_stale_revision_change_nothing(admin: User) -> None:
+    shown = await add_rule(admin, **RULE)
+    url = f"/retention/rules/{shown['id']}"
+    first = await admin.client.put(url, json={**shown, "amount": 7})
+
+    second = await admin.client.put(url, json={**shown, "amount": 9})
+    by_header = await admin.client.put(
+        url, json={**shown, "revision": None, "amount": 9}, headers={"If-Match": '"1"'}
+    )
+    garbage = [
+        await admin.client.put(url, json={**shown, "revision": bad}) for bad in ("abc", 0, True)
+    ]
+    stored = await admin.client.get(url)
+
+    assert first.status_code == 200 and first.json()["revision"] == 2
+    assert second.status_code == 412 and "changed since revision 1" in second.json()["detail"]
+    assert by_header.status_code == 412
+    assert [r.status_code for r in garbage] == [422, 422, 422]
+    assert "revision: must be the revision read" in garbage[0].json()["detail"]
+    assert stored.json()["amount"] == 7 and stored.json()["revision"] == 2
+
+
+async def test_rules_with_a_trigger_field_too_long_are_refused(admin: User) -> None:
+    refused = await admin.client.post(
+        "/retention/rules", json={**RULE, "trigger": "case." + "a" * 5000}
+    )
+
+    assert messages(refused) == ["trigger: is longer than 200 characters"]
+
+
 # --- what a rule may name ----------------------------------------------------------
 
 

@@ -136,12 +136,13 @@ async def accept_second_factor(store: Store, user: dict[str, Any], code: str) ->
     return None
 
 
-async def confirm_second_factor(store: Store, actor: Actor, code: Any) -> str:
+async def confirm_second_factor(store: Store, actor: Actor, code: Any, *, purpose: str) -> str:
     """Re-entry of the second factor before a destructive action; Forbidden when wrong.
 
     A signed-in session proves the factor once; force-opening a lock,
     destroying records or changing users asks for it again, so a session
-    left open on an unattended screen cannot do them.
+    left open on an unattended screen cannot do them. purpose says which, in
+    the audit event of a wrong code.
     """
     user = (
         await store.db[users.USERS].find_one({"_id": ObjectId(actor.id)})
@@ -155,7 +156,9 @@ async def confirm_second_factor(store: Store, actor: Actor, code: Any) -> str:
     attempt = await _claim_attempt(store, actor.username, None, what="code")
     proved = await accept_second_factor(store, user, code) if user is not None else None
     if proved is None:
-        await audit.record(store, actor, "user.code.refused", f"user:{actor.id}")
+        await audit.record(
+            store, actor, "user.code.refused", f"user:{actor.id}", detail={"for": purpose}
+        )
         raise Forbidden(WRONG_CODE)
     await store.db[ATTEMPTS].delete_one({"_id": attempt})
     return proved
@@ -501,9 +504,11 @@ async def _claim_attempt(
     await store.db[ATTEMPTS].delete_one({"_id": claimed})
     opens_at = earlier[len(earlier) - LOCKOUT_THRESHOLD] + LOCKOUT_WINDOW
     wait = max(1, math.ceil((opens_at - now).total_seconds()))
+    # Codes and passwords share one count, so a code guessed too often locks sign-in too.
+    locked = "; sign-in is locked too" if what == "code" else ""
     raise TooManyAttempts(
-        f"too many failed {what} attempts; try again in {math.ceil(wait / 60)} minute(s) "
-        "or ask an administrator to unlock the account",
+        f"too many failed {what} attempts{locked}; try again in {math.ceil(wait / 60)} "
+        "minute(s) or ask an administrator to unlock the account",
         retry_after=wait,
     )
 

@@ -132,7 +132,9 @@ async def release(
         fields = Fields({"reason": reason})
         detail["reason"] = fields.text("reason", max_length=500)
         fields.check()
-        detail["factor"] = await credentials.confirm_second_factor(store, actor, code)
+        detail["factor"] = await credentials.confirm_second_factor(
+            store, actor, code, purpose="forcing a lock"
+        )
 
     async def free(session: AsyncClientSession) -> dict[str, Any]:
         updated = await store.db[DOCUMENTS].find_one_and_update(

@@ -71,7 +71,9 @@ async def create(store: Store, actor: Actor, data: Any) -> users.NewUser:
     if actor.level != "admin" and not await users.team_exists(store, team):
         raise InvalidInput.field("team", f"there is no team named {team!r}")
 
-    await credentials.confirm_second_factor(store, actor, body.get("code"))
+    await credentials.confirm_second_factor(
+        store, actor, body.get("code"), purpose="creating a user"
+    )
     return await users.create_user(
         store,
         actor,
@@ -115,7 +117,9 @@ async def change(store: Store, actor: Actor, user_id: str, data: Any) -> dict[st
     if team is not None and "team" in changes and not await users.team_exists(store, team):
         raise InvalidInput.field("team", f"there is no team named {team!r}")
 
-    await credentials.confirm_second_factor(store, actor, body.get("code"))
+    await credentials.confirm_second_factor(
+        store, actor, body.get("code"), purpose="changing a user"
+    )
     updated = await store.db[users.USERS].find_one_and_update(
         {"_id": user["_id"]}, {"$set": changes}, return_document=ReturnDocument.AFTER
     )
@@ -137,7 +141,9 @@ async def change(store: Store, actor: Actor, user_id: str, data: Any) -> dict[st
 async def unlock(store: Store, actor: Actor, user_id: str, data: Any) -> None:
     """Lift the user's sign-in lock-out (recent failed attempts are cleared)."""
     user = await managed_user(store, actor, user_id)
-    await credentials.confirm_second_factor(store, actor, _object(data).get("code"))
+    await credentials.confirm_second_factor(
+        store, actor, _object(data).get("code"), purpose="unlocking a user"
+    )
     await credentials.unlock(store, actor, user["username"])
 
 
@@ -160,7 +166,9 @@ async def create_team(store: Store, actor: Actor, data: Any) -> dict[str, Any]:
     if await users.team_exists(store, name):
         raise InvalidInput.field("name", f"a team named {name!r} already exists")
 
-    await credentials.confirm_second_factor(store, actor, body.get("code"))
+    await credentials.confirm_second_factor(
+        store, actor, body.get("code"), purpose="creating a team"
+    )
     await users.ensure_team(store, name)
     await audit.record(store, actor, "team.create", f"team:{name}", detail={"name": name})
     team = await store.db[users.TEAMS].find_one({"name": name})

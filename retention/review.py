@@ -463,7 +463,9 @@ async def approve(store: Store, actor: Actor, proposal_id: str, data: Any) -> di
     if proposal["proposed_by_id"] == actor.id:
         raise SamePerson("you proposed this disposal: a second records manager must approve it")
     await _check_still_due(store, proposal)
-    factor = await credentials.confirm_second_factor(store, actor, data.get("code"))
+    factor = await credentials.confirm_second_factor(
+        store, actor, data.get("code"), purpose="approving a disposal"
+    )
 
     run = {
         "kind": "destruction" if proposal["action"] == "destroy" else "transfer",

@@ -100,15 +100,20 @@ async def page_for(request: Request, exc: Exception) -> Response:
     if status >= 500:
         logger.error("page failed: %s", type(exc).__name__)
     heading, paragraphs = _PAGES.get(status, _PAGES[500])
-    if isinstance(exc, (errors.Forbidden, errors.Gone, errors.InvalidInput)):
-        # Says what was refused (a filter in the address, a right the account lacks)
-        # or what to do instead (a one-time link that no longer works).
+    if isinstance(
+        exc, (errors.Forbidden, errors.Gone, errors.InvalidInput, errors.TooManyAttempts)
+    ):
+        # Says what was refused (a filter in the address, a right the account lacks),
+        # what to do instead (a one-time link that no longer works) or how long to wait.
         paragraphs = [sentence(exc.detail)]
     shown = {"heading": heading, "paragraphs": paragraphs, "reference": None}
     if status >= 500:
         # The database may be what failed: this page asks it nothing, not even who is signed in.
         return error_page(request, "error.html", status=status, **shown)
-    return await page(request, "error.html", status=status, **shown)
+    answer = await page(request, "error.html", status=status, **shown)
+    if isinstance(exc, errors.TooManyAttempts):
+        answer.headers["Retry-After"] = str(exc.retry_after)
+    return answer
 
 
 def for_pages(handlers: dict[Any, Handler]) -> dict[Any, Handler]:

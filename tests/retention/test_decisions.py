@@ -443,10 +443,14 @@ async def test_approval_codes_guessed_are_limited_audited_and_lock_the_approver_
 
     assert [g.status_code for g in guesses] == [403] * 5
     assert locked.status_code == 429, locked.text
-    assert "too many failed code attempts" in locked.json()["detail"]
+    assert "too many failed code attempts; sign-in is locked too" in locked.json()["detail"]
     assert int(locked.headers["Retry-After"]) > 0
     refused = await store.db["audit"].count_documents(
-        {"action": "user.code.refused", "user": second_manager.username}
+        {
+            "action": "user.code.refused",
+            "user": second_manager.username,
+            "detail.for": "approving a disposal",
+        }
     )
     assert refused == 5
     assert unlocked.status_code in (200, 204), unlocked.text

@@ -151,3 +151,30 @@ async def test_queue_page_asks_for_the_code_in_a_sentence_under_an_error_title(
     assert "<title>Error: Records due for disposal \N{EN DASH} PPUD</title>" in refused.text
     assert "Enter the 6-digit code from your authenticator app again." in refused.text
     assert "Code enter" not in refused.text
+
+
+async def test_approval_page_after_too_many_wrong_codes_says_how_long_and_that_sign_in_is_locked(
+    store: Store,
+    clock: Clock,
+    admin: User,
+    caseworker: User,
+    records_manager: User,
+    second_manager: User,
+    case: dict[str, Any],
+    file_document: File,
+    browser_client: httpx.AsyncClient,
+) -> None:
+    filed = await due_documents(store, clock, admin, caseworker, case, file_document, count=1)
+    proposed = await decide(records_manager.client, [filed[0]["id"]], "destroy", reason="Past it")
+    token = await pages_signed_in(browser_client, second_manager)
+    url = f"/retention/proposals/{proposed.json()['id']}/approve"
+    right = int(second_manager.totp())
+    wrong = [f"{(right + n) % 1_000_000:06d}" for n in range(500_000, 500_005)]
+    for code in wrong:
+        await browser_client.post(url, data={"csrf_token": token, "code": code})
+
+    locked = await browser_client.post(url, data={"csrf_token": token, "code": wrong[0]})
+
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    assert "sign-in is locked too; try again in 15 minute(s)" in locked.text

@@ -150,9 +150,10 @@ def _set_and_unset(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _identifier(fields: Fields, name: str) -> str | None:
+    refused = len(fields.problems)
     value = fields.text(name, required=False, max_length=20)
-    if value is None:
-        return None
+    if value is None or len(fields.problems) > refused:
+        return value  # too long already said; its letters are not judged as well
     value = value.upper()
     if name == "nomis_number" and not NOMS.match(value):
         fields.fail(name, "must look like A1234AA (a letter, four digits, two letters)")

@@ -114,9 +114,9 @@ class Fields:
             self.fail(field, f"must have at most {max_items} entries")
         items = [unicodedata.normalize("NFC", v.strip()) for v in value if v.strip()]
         if any(len(item) > max_length for item in items):
-            self.fail(field, f"entries must be at most {max_length} characters")
+            self.fail(field, f"must have entries of at most {max_length} characters each")
         elif any(has_control_characters(item) for item in items):
-            self.fail(field, "entries must not contain control characters")
+            self.fail(field, "must not contain control characters in any entry")
         return items
 
     def unknown(self, allowed: set[str]) -> None:

@@ -229,6 +229,21 @@ async def test_offender_patch_refuses_invalid_fields(
     assert fetched.json() == offender
 
 
+async def test_offender_patch_names_each_field_once_for_what_is_wrong_with_it(
+    caseworker: User, offender: dict[str, Any]
+) -> None:
+    response = await caseworker.client.patch(
+        f"/offenders/{offender['id']}",
+        json={"pnc_number": "1" * 21, "aliases": ["A" * 201]},
+    )
+
+    assert response.status_code == 422
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
+        ("pnc_number", "must be at most 20 characters"),
+        ("aliases", "must have entries of at most 200 characters each"),
+    ]
+
+
 async def test_offender_patch_unknown_id_is_404(caseworker: User) -> None:
     response = await caseworker.client.patch(
         f"/offenders/{MISSING_ID}", json={"family_name": "Nobody"}

@@ -48,6 +48,7 @@ LOCKOUT_THRESHOLD = 5
 MAX_LABEL = 100
 GENERIC_FAILURE = "username, password or code is not right"
 WRONG_CODE = "the code is not right, or it has been used already"
+USED_CODE = "that code has been used already: wait for the next code from your authenticator app"
 # How long the second step of a browser sign-in waits for its code.
 PENDING_LIFETIME = timedelta(minutes=10)
 RECOVERY_CODE_COUNT = 10
@@ -155,6 +156,14 @@ async def confirm_second_factor(store: Store, actor: Actor, code: Any, *, purpos
     # so unlimited guesses would open the second person's control in hours.
     attempt = await _claim_attempt(store, actor.username, None, what="code")
     proved = await accept_second_factor(store, user, code) if user is not None else None
+    if proved is None and user is not None and await _used_already(store, user, code.strip()):
+        # The right code sent twice (a double click): refused, as a replay must be,
+        # but no guess, so it does not count towards locking the person out.
+        await store.db[ATTEMPTS].delete_one({"_id": attempt})
+        await audit.record(
+            store, actor, "user.code.reused", f"user:{actor.id}", detail={"for": purpose}
+        )
+        raise Forbidden(USED_CODE)
     if proved is None:
         await audit.record(
             store, actor, "user.code.refused", f"user:{actor.id}", detail={"for": purpose}
@@ -162,6 +171,17 @@ async def confirm_second_factor(store: Store, actor: Actor, code: Any, *, purpos
         raise Forbidden(WRONG_CODE)
     await store.db[ATTEMPTS].delete_one({"_id": attempt})
     return proved
+
+
+async def _used_already(store: Store, user: dict[str, Any], code: str) -> bool:
+    """Whether code is the authenticator's right code for a step already taken."""
+    secret = user.get("totp_secret")
+    step = _matching_step(secret, code) if secret else None
+    if step is None:
+        return False
+    # Read again: the request that took the step may have committed after user was read.
+    fresh = await store.db[users.USERS].find_one({"_id": user["_id"]}, {"totp_last_step": 1})
+    return fresh is not None and step <= int(fresh.get("totp_last_step", -1))
 
 
 async def replace_recovery_codes(store: Store, by: Actor, user_id: str) -> list[str]:

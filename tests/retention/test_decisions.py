@@ -455,3 +455,37 @@ async def test_approval_codes_guessed_are_limited_audited_and_lock_the_approver_
     assert refused == 5
     assert unlocked.status_code in (200, 204), unlocked.text
     assert approved.status_code == 202, approved.text
+
+
+async def test_an_approval_sent_twice_with_the_right_code_is_refused_but_not_counted_as_a_guess(
+    store: Store,
+    clock: Clock,
+    admin: User,
+    caseworker: User,
+    case: dict[str, Any],
+    file_document: File,
+    records_manager: User,
+    second_manager: User,
+) -> None:
+    _, proposal = await proposal_of(
+        store, clock, admin, caseworker, case, file_document, records_manager
+    )
+    url = f"/retention/proposals/{proposal}/approval"
+    code = second_manager.totp()
+
+    sent = await asyncio.gather(
+        *(second_manager.client.post(url, json={"code": code}) for _ in range(5))
+    )
+
+    assert sorted(r.status_code for r in sent) == [202, 403, 403, 403, 403]
+    refused = [r.json()["detail"] for r in sent if r.status_code == 403]
+    assert all("used already: wait for the next code" in d for d in refused), refused
+    events = store.db["audit"].find({"user": second_manager.username})
+    actions = [e["action"] async for e in events]
+    assert actions.count("user.code.reused") == 4 and "user.code.refused" not in actions
+    assert (
+        await store.db["signin_failures"].count_documents(
+            {"username": second_manager.username, "cleared": False}
+        )
+        == 0
+    )

@@ -7,6 +7,7 @@ keeps what was typed when something is refused, and says why beside the field.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,6 +53,14 @@ LABELS = {
     **IDENTIFIER_LABELS,
     **DATE_LABELS,
 }
+# Every field of the form but its revision, as the form's inputs are named.
+FORM_KEYS = (
+    "family_name",
+    "given_names",
+    *IDENTIFIERS,
+    "aliases",
+    *(f"{name}-{part}" for name in DATE_FIELDS for part in ("day", "month", "year")),
+)
 FORM_IDS = {
     **{name: name for name in ("family_name", "given_names", *IDENTIFIERS, "aliases")},
     **{name: f"{name}-day" for name in DATE_FIELDS},
@@ -134,6 +143,10 @@ async def change(request: Request) -> Response:
     revision = values["revision"]
     if not (revision.isascii() and revision.isdigit()) or len(revision) > 18:
         raise MalformedInput("the form's revision is not a number")
+    # The details as the form first showed them, to tell what this person changed.
+    was = {key: session.text(form, f"was-{key}", strip=key != "aliases") for key in FORM_KEYS}
+    if not any(f"was-{key}" in form for key in FORM_KEYS):
+        was = _form_values(found)
 
     errors = FormErrors()
     dates = {
@@ -160,12 +173,11 @@ async def change(request: Request) -> Response:
             errors.add("family_name", STALE)
             # The whole form is sent, the fields not touched too: kept as typed, saving
             # again would undo the other change. So the form shows the record as it is
-            # now, and what was typed that differs is listed, to be entered again.
-            current = _form_values(
+            # now, and what this person changed on the form is listed, to enter again.
+            unsaved = _differences(values, was)
+            values = was = _form_values(
                 await offenders.get_offender(store, signed_in.actor, offender_id)
             )
-            unsaved = _differences(values, current)
-            values = current
         except Duplicate as exc:
             errors.add("nomis_number", sentence(exc.detail))
         except InvalidInput as exc:
@@ -178,6 +190,7 @@ async def change(request: Request) -> Response:
         offender_id,
         errors=errors,
         values=values,
+        was=was,
         unsaved=unsaved,
         status=422,
     )
@@ -190,6 +203,7 @@ async def _offender_page(
     *,
     errors: FormErrors | None = None,
     values: dict[str, str] | None = None,
+    was: dict[str, str] | None = None,
     unsaved: list[tuple[str, str]] | None = None,
     status: int = 200,
 ) -> Response:
@@ -235,6 +249,9 @@ async def _offender_page(
         may_change=await offenders.may_change(store, actor, offender),
         errors=errors or FormErrors(),
         values=values or _form_values(offender),
+        was={
+            key: value for key, value in (was or _form_values(offender)).items() if key in FORM_KEYS
+        },
         unsaved=unsaved or [],
         identifier_fields=[(name, IDENTIFIER_LABELS[name]) for name in IDENTIFIERS],
         date_fields=[(name, DATE_LABELS[name]) for name in LIFE_DATES],
@@ -242,24 +259,30 @@ async def _offender_page(
     )
 
 
-def _differences(typed: dict[str, str], current: dict[str, str]) -> list[tuple[str, str]]:
-    """Each field typed otherwise than the record now holds it, as (label, what was typed)."""
+def _differences(typed: dict[str, str], was: dict[str, str]) -> list[tuple[str, str]]:
+    """Each field changed on the form from what it first showed, as (label, what was typed)."""
     order = ("family_name", "given_names", "date_of_birth", *IDENTIFIERS, "aliases", *LIFE_DATES)
-    return [found for name in order for found in _difference(name, typed, current)]
+    return [found for name in order for found in _difference(name, typed, was)]
 
 
-def _difference(name: str, typed: dict[str, str], current: dict[str, str]) -> list[tuple[str, str]]:
+def _difference(name: str, typed: dict[str, str], was: dict[str, str]) -> list[tuple[str, str]]:
     if name in DATE_FIELDS:
         parts = [f"{name}-{p}" for p in ("day", "month", "year")]
-        if [typed[p].lstrip("0") for p in parts] == [current[p].lstrip("0") for p in parts]:
+        if [typed[p].lstrip("0") for p in parts] == [was[p].lstrip("0") for p in parts]:
             return []
         shown = " ".join(typed[p] for p in parts if typed[p])
     else:
-        mine = [line.strip() for line in typed[name].splitlines() if line.strip()]
-        if mine == [line.strip() for line in current[name].splitlines() if line.strip()]:
+        mine = _as_saved(name, typed[name])
+        if mine == _as_saved(name, was[name]):
             return []
         shown = "; ".join(mine)
     return [(LABELS[name], shown or "(left empty)")]
+
+
+def _as_saved(name: str, value: str) -> list[str]:
+    # As records.offenders would store it: trimmed, composed, identifiers in capitals.
+    lines = [unicodedata.normalize("NFC", line.strip()) for line in value.splitlines()]
+    return [line.upper() if name in IDENTIFIERS else line for line in lines if line]
 
 
 def _form_values(offender: dict[str, Any]) -> dict[str, str]:

@@ -182,16 +182,18 @@ async def test_offender_details_changed_meanwhile_are_shown_not_overwritten_by_s
     offender: dict[str, Any],
     case: dict[str, Any],
 ) -> None:
-    token = await pages_signed_in(browser_client, caseworker)
-    # Someone else records the licence expiry after this page was opened at revision 1.
+    await caseworker.client.patch(f"/offenders/{offender['id']}", json={"pnc_number": "99/1X"})
+    await pages_signed_in(browser_client, caseworker)
+    opened = form_fields((await browser_client.get(f"/offenders/{offender['id']}")).text)
+    # Someone else records the licence expiry after this page was opened at revision 2.
     meanwhile = await caseworker.client.patch(
         f"/offenders/{offender['id']}", json={"licence_expiry_date": "2029-01-01"}
     )
     assert meanwhile.status_code == 200, meanwhile.text
 
-    stale = await browser_client.post(
-        f"/offenders/{offender['id']}", data=details(token, given_names="Alexander Sam")
-    )
+    # Given names changed; the PNC typed again in small letters, the same identifier.
+    typed = opened | {"given_names": "Alexander Sam", "pnc_number": "99/1x"}
+    stale = await browser_client.post(f"/offenders/{offender['id']}", data=typed)
     # Saved again as the page now stands, with the change entered again.
     shown = form_fields(stale.text)
     again = await browser_client.post(
@@ -200,12 +202,11 @@ async def test_offender_details_changed_meanwhile_are_shown_not_overwritten_by_s
 
     assert stale.status_code == 422
     assert "Someone else changed this person" in stale.text
-    assert shown["revision"] == "2" and shown["given_names"] == "Alex Sam"
+    assert shown["revision"] == "3" and shown["given_names"] == "Alex Sam"
     assert shown["licence_expiry_date-year"] == "2029"
     unsaved = stale.text.split('data-testid="unsaved"')[1].split("</dl>")[0]
     assert "Given names" in unsaved and "Alexander Sam" in unsaved
-    assert "Licence expiry date" in unsaved and "(left empty)" in unsaved
-    assert "Family name" not in unsaved
+    assert "Licence expiry" not in unsaved and "PNC" not in unsaved
     assert again.status_code == 303, again.text
     stored = await store.db["offenders"].find_one({})
     assert stored is not None and stored["given_names"] == "Alexander Sam"

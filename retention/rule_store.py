@@ -102,22 +102,34 @@ async def create_rule(store: Store, actor: Actor, data: Any) -> Rule:
 async def update_rule(
     store: Store, actor: Actor, rule_id: str, data: Any, *, expected_revision: int | None = None
 ) -> Rule:
-    """Replace the rule whole; at the revision expected (If-Match, or the body's) if one is sent.
+    """Replace the rule whole, at the revisions sent (If-Match, the body's), if any.
 
     A rule as GET shows it carries its revision, so two administrators who
-    each send back what they read do not silently overwrite one another.
+    each send back what they read do not silently overwrite one another. A
+    rule sent back unchanged changes nothing, its revision included.
     """
     require(actor, Action.RETENTION_RULES_MANAGE)
     oid = parse_id(rule_id, kind="retention rule")
     rule = read_rule(data, await rule_choices(store), whole=True)
-    expected = expected_revision if expected_revision is not None else _sent_revision(data)
-    at = {} if expected is None else {"revision": expected}
+    expected = {r for r in (expected_revision, _sent_revision(data)) if r is not None}
 
     async def apply(session: AsyncClientSession) -> Rule:
+        stored = await store.db[RULES].find_one({"_id": oid}, session=session)
+        if stored is None:
+            raise NotFound.absent("retention rule", rule_id)
+        current = from_record(stored)
+        stale = sorted(r for r in expected if r != current.revision)
+        if stale:
+            raise StaleRevision(
+                f"the rule has changed since revision {stale[0]}; "
+                "fetch it again and reapply your change"
+            )
+        if to_record(current) == to_record(rule):
+            return current
         await _still_allowed(store, [rule], session)
         try:
             updated = await store.db[RULES].find_one_and_update(
-                {"_id": oid, **at},
+                {"_id": oid, "revision": current.revision},
                 {"$set": {**to_record(rule), "updated_at": store.now()}, "$inc": {"revision": 1}},
                 return_document=ReturnDocument.AFTER,
                 session=session,
@@ -125,12 +137,7 @@ async def update_rule(
         except DuplicateKeyError as exc:
             raise Duplicate(f"another retention rule has code {rule.code!r}") from exc
         if updated is None:
-            if at and await store.db[RULES].count_documents({"_id": oid}, session=session):
-                raise StaleRevision(
-                    f"the rule has changed since revision {expected}; "
-                    "fetch it again and reapply your change"
-                )
-            raise NotFound.absent("retention rule", rule_id)
+            raise StaleRevision("the rule was changed at the same moment; fetch it again")
         await _audit(store, actor, "retention.rule.update", oid, rule, session)
         return from_record(updated)
 

@@ -178,6 +178,18 @@ async def test_rules_replaced_at_a_stale_revision_change_nothing(admin: User) ->
     assert [r.status_code for r in garbage] == [422, 422, 422]
     assert "revision: must be the revision read" in garbage[0].json()["detail"]
     assert stored.json()["amount"] == 7 and stored.json()["revision"] == 2
+    # A current If-Match does not excuse a stale revision in the body, nor the reverse.
+    mixed = await admin.client.put(url, json={**shown, "amount": 9}, headers={"If-Match": '"2"'})
+    assert mixed.status_code == 412 and "since revision 1" in mixed.json()["detail"]
+
+
+async def test_rules_sent_back_unchanged_change_nothing(store: Store, admin: User) -> None:
+    shown = await add_rule(admin, **RULE)
+
+    same = await admin.client.put(f"/retention/rules/{shown['id']}", json=shown)
+
+    assert same.status_code == 200 and same.json()["revision"] == 1
+    assert await store.db["audit"].count_documents({"action": "retention.rule.update"}) == 0
 
 
 async def test_rules_with_a_trigger_field_too_long_are_refused(admin: User) -> None:

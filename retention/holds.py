@@ -145,9 +145,7 @@ async def lift_hold(store: Store, actor: Actor, hold_id: str, data: Any) -> dict
     note = fields.text("note", max_length=2000)
     fields.check()
     if hold["lifted"] is not None:
-        # Refused rather than answered as done: the note given now would be lost.
-        when = as_utc(hold["lifted"]["at"]).date().isoformat()
-        raise Conflict(f"the hold was already lifted by {hold['lifted']['by']} on {when}")
+        raise _lifted_already(hold)
 
     async def lift(session: AsyncClientSession) -> dict[str, Any]:
         lifted = await store.db[HOLDS].find_one_and_update(
@@ -157,7 +155,11 @@ async def lift_hold(store: Store, actor: Actor, hold_id: str, data: Any) -> dict
             session=session,
         )
         if lifted is None:
-            raise NotFound.absent("legal hold", hold_id)
+            # Lifted by another request since it was read (two clicks at once).
+            now = await store.db[HOLDS].find_one({"_id": hold["_id"]}, session=session)
+            if now is None or now.get("lifted") is None:
+                raise NotFound.absent("legal hold", hold_id)
+            raise _lifted_already(now)
         await store.db[DOCUMENTS].update_many(
             {"held_by": hold["_id"]}, {"$pull": {"held_by": hold["_id"]}}, session=session
         )
@@ -174,6 +176,12 @@ async def lift_hold(store: Store, actor: Actor, hold_id: str, data: Any) -> dict
         return lifted
 
     return await store.transaction(lift)
+
+
+def _lifted_already(hold: dict[str, Any]) -> Conflict:
+    # Refused rather than answered as done: the note given now would be lost.
+    when = as_utc(hold["lifted"]["at"]).date().isoformat()
+    return Conflict(f"the hold was already lifted by {hold['lifted']['by']} on {when}")
 
 
 async def get_hold(store: Store, actor: Actor, hold_id: str) -> dict[str, Any]:

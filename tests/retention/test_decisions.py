@@ -489,3 +489,21 @@ async def test_an_approval_sent_twice_with_the_right_code_is_refused_but_not_cou
         )
         == 0
     )
+
+
+async def test_a_hold_lifted_by_several_requests_at_once_is_lifted_once_the_rest_told_by_whom(
+    store: Store, records_manager: User, case: dict[str, Any]
+) -> None:
+    held = await records_manager.client.post(
+        "/retention/holds",
+        json={"reason": "litigation", "note": "Claim 9", "target": "case", "id": case["id"]},
+    )
+    url = f"/retention/holds/{held.json()['id']}/lift"
+
+    sent = await asyncio.gather(
+        *(records_manager.client.post(url, json={"note": f"Settled {n}"}) for n in range(4))
+    )
+
+    assert sorted(r.status_code for r in sent) == [200, 409, 409, 409], [r.text for r in sent]
+    assert all("already lifted by" in r.json()["detail"] for r in sent if r.status_code == 409)
+    assert await store.db["audit"].count_documents({"action": "retention.hold.lift"}) == 1

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from records import csv_import, reports
 from records.actors import Actor
-from records.errors import InvalidInput, MalformedInput, TooLarge
+from records.errors import InvalidInput, MalformedInput, NotFound, TooLarge
 from records.policy import Action, allows, require
 from records.validation import csv_text
 from server.routes._common import csv_response
@@ -95,15 +95,28 @@ async def import_checked(request: Request) -> Response:
     actor = signed_in.actor
     _may_import(actor)
     store = services(request).store
-    draft = await csv_import.draft_of(store, actor, request.path_params["draft_id"])
-
     try:
+        draft = await csv_import.draft_of(store, actor, request.path_params["draft_id"])
         await csv_import.import_csv(
             store, actor, draft["kind"], bytes(draft["csv"]), dry_run=False, draft_id=draft["_id"]
         )
     except csv_import.ImportRefused as exc:
         # The records changed since the check (someone added one of these offenders).
         return await _report_page(request, exc.report, draft["_id"], draft["filename"], 422)
+    except NotFound:
+        # Imported already (the button sent twice), expired, or never this person's.
+        return await page(
+            request,
+            "error.html",
+            status=404,
+            heading="This checked file has gone",
+            paragraphs=[
+                "It has been imported already, or its check ended after an hour. "
+                "Look for the records before checking the file again, so nothing is "
+                "imported twice."
+            ],
+            reference=None,
+        )
     return RedirectResponse(f"/imports?done={draft['_id']}", status_code=303)
 
 

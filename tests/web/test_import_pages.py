@@ -64,6 +64,8 @@ async def test_a_checked_file_sent_several_times_at_once_is_imported_once(
     )
 
     assert sorted(r.status_code for r in sent) == [303, 404, 404, 404], [r.text for r in sent]
+    gone = next(r for r in sent if r.status_code == 404)
+    assert "This checked file has gone" in gone.text and "imported already" in gone.text
     assert await store.db["offenders"].count_documents({"nomis_number": "A1234BC"}) == 1
     assert await store.db["audit"].count_documents({"action": "offender.create"}) == 2
 

@@ -34,6 +34,8 @@ DECISION_IDS = {
 }
 HOLD_IDS = {"target": "target", "id": "id", "reason": "reason", "note": "note"}
 FILTERS = ("as_of", "action", "state", "rule")
+FILTER_IDS = {"as_of": "as_of", "action": "action", "state": "state", "rule": "rule"}
+FILTER_LABELS = {"as_of": "Due on", "action": "Action", "state": "State", "rule": "Rule code"}
 # What the queue's own redirects announce, by their done=; any other value a
 # link carries is ignored, so nobody can send a records manager a link that
 # shows a success that never happened.
@@ -77,7 +79,7 @@ async def _queue(
         )
         items, next_cursor = [review.queue_item(d) for d in found.items], found.next_cursor
     except InvalidInput as exc:
-        problems.add("as_of", sentence(exc.detail))
+        add_problems(problems, exc, ids=FILTER_IDS, labels=FILTER_LABELS)
         items, next_cursor, status = [], None, 422
     proposals = await review.list_proposals(store, actor, limit=PER_PAGE)
     return await page(

@@ -46,7 +46,8 @@ async def test_queue_page_lists_due_records_and_proposes_their_destruction(
     listed = await browser_client.get("/retention", params={"state": "proposed"})
     assert "You proposed this" in listed.text
     bad = await browser_client.get("/retention", params={"as_of": "2026-13-01"})
-    assert bad.status_code == 422 and "real date" in bad.text
+    assert bad.status_code == 422 and "Due on must be a real date" in bad.text
+    assert "invalid fields" not in bad.text
 
 
 async def test_holds_page_applies_and_lifts_a_hold(

@@ -50,6 +50,12 @@ async def add_rule(admin: User, **fields: Any) -> dict[str, Any]:
     return dict(made.json())
 
 
+def wrong_codes(user: User, count: int = 5) -> list[str]:
+    """Codes sure to be wrong now: far from each code the authenticator accepts."""
+    right = int(user.totp())
+    return [f"{(right + n) % 1_000_000:06d}" for n in range(500_000, 500_000 + count)]
+
+
 async def evaluated(store: Store) -> int:
     return (await evaluate.evaluate(store)).changed
 

@@ -17,6 +17,7 @@ from tests.retention.conftest import (
     evaluated,
     queue_ids,
     stop_case,
+    wrong_codes,
 )
 
 
@@ -431,11 +432,10 @@ async def test_approval_codes_guessed_are_limited_audited_and_lock_the_approver_
         store, clock, admin, caseworker, case, file_document, records_manager
     )
     url = f"/retention/proposals/{proposal}/approval"
-    right = second_manager.totp()
-    wrong = [f"{(int(right) + n) % 1_000_000:06d}" for n in range(500_000, 500_005)]
+    wrong = wrong_codes(second_manager)
 
     guesses = [await second_manager.client.post(url, json={"code": code}) for code in wrong]
-    locked = await second_manager.client.post(url, json={"code": right})
+    locked = await second_manager.client.post(url, json={"code": second_manager.totp()})
     unlocked = await admin.client.post(
         f"/users/{second_manager.id}/unlock", json={"code": admin.totp()}
     )

@@ -8,7 +8,7 @@ import httpx
 
 from records.store import Store
 from tests.conftest import Clock, File, User, open_case
-from tests.retention.conftest import decide, due_documents
+from tests.retention.conftest import decide, due_documents, wrong_codes
 from tests.web.conftest import browser_client, pages_signed_in
 
 __all__ = ["browser_client"]
@@ -169,8 +169,7 @@ async def test_approval_page_after_too_many_wrong_codes_says_how_long_and_that_s
     proposed = await decide(records_manager.client, [filed[0]["id"]], "destroy", reason="Past it")
     token = await pages_signed_in(browser_client, second_manager)
     url = f"/retention/proposals/{proposed.json()['id']}/approve"
-    right = int(second_manager.totp())
-    wrong = [f"{(right + n) % 1_000_000:06d}" for n in range(500_000, 500_005)]
+    wrong = wrong_codes(second_manager)
     for code in wrong:
         await browser_client.post(url, data={"csrf_token": token, "code": code})
 

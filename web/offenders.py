@@ -37,8 +37,6 @@ IDENTIFIER_LABELS = {
 }
 SEARCH_FIELDS = ("q", "born-day", "born-month", "born-year")
 
-# The details form: names, identifiers and aliases typed, the dates in three boxes each.
-TEXT_FIELDS = ("family_name", "given_names", *IDENTIFIERS, "aliases", "revision")
 DATE_FIELDS = ("date_of_birth", *LIFE_DATES)
 DATE_LABELS = {
     "date_of_birth": "Date of birth",
@@ -53,7 +51,8 @@ LABELS = {
     **IDENTIFIER_LABELS,
     **DATE_LABELS,
 }
-# Every field of the form but its revision, as the form's inputs are named.
+# The details form's fields but its revision, as its inputs are named: names,
+# identifiers and aliases typed, the dates in three boxes each.
 FORM_KEYS = (
     "family_name",
     "given_names",
@@ -135,11 +134,9 @@ async def change(request: Request) -> Response:
     found = await offenders.get_offender(store, signed_in.actor, offender_id)
     await offenders.require_may_change(store, signed_in.actor, found)
 
-    values = {name: session.text(form, name, strip=name != "aliases") for name in TEXT_FIELDS}
-    for name in DATE_FIELDS:
-        values |= {
-            f"{name}-{p}": session.text(form, f"{name}-{p}") for p in ("day", "month", "year")
-        }
+    values = {
+        key: session.text(form, key, strip=key != "aliases") for key in (*FORM_KEYS, "revision")
+    }
     revision = values["revision"]
     if not (revision.isascii() and revision.isdigit()) or len(revision) > 18:
         raise MalformedInput("the form's revision is not a number")
@@ -175,9 +172,7 @@ async def change(request: Request) -> Response:
             # again would undo the other change. So the form shows the record as it is
             # now, and what this person changed on the form is listed, to enter again.
             unsaved = _differences(values, was)
-            values = was = _form_values(
-                await offenders.get_offender(store, signed_in.actor, offender_id)
-            )
+            values = was = _form_values(found)
         except Duplicate as exc:
             errors.add("nomis_number", sentence(exc.detail))
         except InvalidInput as exc:

@@ -34,7 +34,7 @@ DECISION_IDS = {
 }
 HOLD_IDS = {"target": "target", "id": "id", "reason": "reason", "note": "note"}
 FILTERS = ("as_of", "action", "state", "rule")
-FILTER_IDS = {"as_of": "as_of", "action": "action", "state": "state", "rule": "rule"}
+FILTER_IDS = {name: name for name in FILTERS}
 FILTER_LABELS = {"as_of": "Due on", "action": "Action", "state": "State", "rule": "Rule code"}
 # What the queue's own redirects announce, by their done=; any other value a
 # link carries is ignored, so nobody can send a records manager a link that

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from records import documents
 from records.errors import InvalidInput, MalformedInput, TooLarge
 from records.paging import Page
 from records.validation import parse_json
@@ -35,6 +36,12 @@ async def read_body(request: Request, *, limit: int, what: str) -> bytes:
         if len(body) > limit:
             raise TooLarge(f"{what} are limited to {limit} bytes")
     return bytes(body)
+
+
+def optional_if_match(request: Request) -> int | None:
+    """The revision in an If-Match header where the route does not require one; None without."""
+    header = request.headers.get("if-match")
+    return documents.parse_if_match(header) if header is not None else None
 
 
 def query_int(request: Request, name: str) -> int | None:

@@ -11,11 +11,11 @@ from starlette.routing import Route
 from dossier_builder import templates
 from dossier_builder.request import request_dossier
 from dossier_builder.selection import propose
-from records import cases, documents, jobs, vocabulary
+from records import cases, jobs, vocabulary
 from records.errors import InvalidInput
 from records.policy import Action, require
 from server.auth import authenticate
-from server.routes._common import read_json
+from server.routes._common import optional_if_match, read_json
 from server.state import services
 
 
@@ -121,8 +121,7 @@ async def put_template(request: Request) -> Response:
       422: {$ref: "#/components/responses/Invalid"}
     """
     actor = await authenticate(request)
-    header = request.headers.get("if-match")
-    expected = documents.parse_if_match(header) if header is not None else None
+    expected = optional_if_match(request)
     saved = await templates.put_template(
         services(request).store,
         actor,
@@ -143,8 +142,7 @@ async def retire_template(request: Request) -> Response:
       404: {$ref: "#/components/responses/NotFound"}
     """
     actor = await authenticate(request)
-    header = request.headers.get("if-match")
-    expected = documents.parse_if_match(header) if header is not None else None
+    expected = optional_if_match(request)
     await templates.retire_template(
         services(request).store, actor, request.path_params["name"], expected_revision=expected
     )

@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from records import documents, help_pages
+from records import help_pages
 from records.policy import Action, require
 from server.auth import authenticate
-from server.routes._common import read_json
+from server.routes._common import optional_if_match, read_json
 from server.state import services
 from web.markdown import render
 
@@ -45,8 +45,7 @@ async def put_help(request: Request) -> Response:
     """
     actor = await authenticate(request)
     require(actor, Action.HELP_EDIT)
-    header = request.headers.get("if-match")
-    expected = documents.parse_if_match(header) if header is not None else None
+    expected = optional_if_match(request)
     saved = await help_pages.put_page(
         services(request).store,
         actor,

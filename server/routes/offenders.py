@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from records import documents, offenders
+from records import offenders
 from server.auth import authenticate
-from server.routes._common import page_response, paging, read_json
+from server.routes._common import optional_if_match, page_response, paging, read_json
 from server.state import services
 
 
@@ -86,8 +86,7 @@ async def update_offender(request: Request) -> Response:
     """
     actor = await authenticate(request)
     # If-Match is optional here (api.md never asked offenders for it), but honoured when sent.
-    header = request.headers.get("if-match")
-    expected = documents.parse_if_match(header) if header is not None else None
+    expected = optional_if_match(request)
 
     updated = await offenders.update_offender(
         services(request).store,

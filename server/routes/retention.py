@@ -7,13 +7,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from records import documents
 from records.errors import InvalidInput
 from records.policy import Action, require
 from retention import certificate, explain, holds, review, rule_store, rules, rules_csv, runs
 from retention.review import read_day
 from server.auth import authenticate
-from server.routes._common import page_response, paging, query_flag, read_json
+from server.routes._common import optional_if_match, page_response, paging, query_flag, read_json
 from server.state import services
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
@@ -81,8 +80,7 @@ async def update_rule(request: Request) -> Response:
     """
     actor = await authenticate(request)
     require(actor, Action.RETENTION_RULES_MANAGE)
-    header = request.headers.get("if-match")
-    expected = documents.parse_if_match(header) if header is not None else None
+    expected = optional_if_match(request)
     changed = await rule_store.update_rule(
         services(request).store,
         actor,
